@@ -1,0 +1,1 @@
+"""Compiled numerical core: numbers in, numbers out, no scikit-learn here."""

@@ -1,0 +1,158 @@
+"""Scalar loss kernels for the SGD loop.
+
+Every built-in loss reaches compiled code as plain data: an integer kind and a
+parameter array. Dispatching on ``kind`` inside one cached function (rather than
+passing a jitted function around) lets numba load the kernels from its on-disk
+cache in a new process instead of recompiling them.
+
+``y`` is the encoded target of one output (a real value for regression, -1/+1
+for margin losses, 0/1 for the logistic loss) and ``raw`` the raw prediction.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+SQUARED = 0
+ABSOLUTE = 1
+HUBER = 2
+EPSILON_INSENSITIVE = 3
+SQUARED_EPSILON_INSENSITIVE = 4
+QUANTILE = 5
+LOG = 6
+HINGE = 7
+SQUARED_HINGE = 8
+MODIFIED_HUBER = 9
+
+
+@nb.njit(cache=True, nogil=True)
+def _softplus(x):
+    # log(1 + exp(x)) without overflow for large x or loss of digits for small.
+    if x > 0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@nb.njit(cache=True, nogil=True)
+def _expit(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@nb.njit(cache=True, nogil=True)
+def loss_value(kind, params, y, raw):
+    """Loss of one prediction ``raw`` against the encoded target ``y``."""
+    if kind == SQUARED:
+        r = raw - y
+        return 0.5 * r * r
+    if kind == ABSOLUTE:
+        return abs(raw - y)
+    if kind == HUBER:
+        delta = params[0]
+        r = abs(raw - y)
+        if r <= delta:
+            return 0.5 * r * r
+        return delta * r - 0.5 * delta * delta
+    if kind == EPSILON_INSENSITIVE:
+        return max(0.0, abs(y - raw) - params[0])
+    if kind == SQUARED_EPSILON_INSENSITIVE:
+        r = max(0.0, abs(y - raw) - params[0])
+        return r * r
+    if kind == QUANTILE:
+        r = y - raw
+        if r >= 0:
+            return params[0] * r
+        return (params[0] - 1.0) * r
+    if kind == LOG:
+        return _softplus(raw) - y * raw
+    if kind == HINGE:
+        return max(0.0, params[0] - y * raw)
+    if kind == SQUARED_HINGE:
+        z = max(0.0, params[0] - y * raw)
+        return z * z
+    if kind == MODIFIED_HUBER:
+        z = y * raw
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return (1.0 - z) * (1.0 - z)
+        return -4.0 * z
+    return np.nan
+
+
+@nb.njit(cache=True, nogil=True)
+def loss_derivative(kind, params, y, raw):
+    """Derivative of :func:`loss_value` with respect to ``raw``."""
+    if kind == SQUARED:
+        return raw - y
+    if kind == ABSOLUTE:
+        if raw > y:
+            return 1.0
+        if raw < y:
+            return -1.0
+        return 0.0
+    if kind == HUBER:
+        delta = params[0]
+        r = raw - y
+        if r > delta:
+            return delta
+        if r < -delta:
+            return -delta
+        return r
+    if kind == EPSILON_INSENSITIVE:
+        if y - raw > params[0]:
+            return -1.0
+        if raw - y > params[0]:
+            return 1.0
+        return 0.0
+    if kind == SQUARED_EPSILON_INSENSITIVE:
+        z = y - raw
+        if z > params[0]:
+            return -2.0 * (z - params[0])
+        if z < -params[0]:
+            return 2.0 * (-z - params[0])
+        return 0.0
+    if kind == QUANTILE:
+        if y > raw:
+            return -params[0]
+        return 1.0 - params[0]
+    if kind == LOG:
+        return _expit(raw) - y
+    if kind == HINGE:
+        # The threshold itself counts as violated, as in scikit-learn: with
+        # threshold 0 (the perceptron) a zero margin still triggers an update.
+        if y * raw <= params[0]:
+            return -y
+        return 0.0
+    if kind == SQUARED_HINGE:
+        z = params[0] - y * raw
+        if z > 0.0:
+            return -2.0 * y * z
+        return 0.0
+    if kind == MODIFIED_HUBER:
+        z = y * raw
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return -2.0 * (1.0 - z) * y
+        return -4.0 * y
+    return np.nan
+
+
+@nb.njit(cache=True, nogil=True)
+def loss_values(kind, params, y, raw, out):
+    """Apply :func:`loss_value` elementwise over 1-D arrays, into ``out``."""
+    for i in range(raw.shape[0]):
+        out[i] = loss_value(kind, params, y[i], raw[i])
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def loss_derivatives(kind, params, y, raw, out):
+    """Apply :func:`loss_derivative` elementwise over 1-D arrays, into ``out``."""
+    for i in range(raw.shape[0]):
+        out[i] = loss_derivative(kind, params, y[i], raw[i])
+    return out

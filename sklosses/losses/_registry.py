@@ -1,0 +1,119 @@
+"""Loss names accepted by the estimators, and the function that resolves them."""
+
+from ._base import Loss
+from ._classification import (
+    HingeLoss,
+    LogLoss,
+    ModifiedHuberLoss,
+    PerceptronLoss,
+    SquaredHingeLoss,
+)
+from ._regression import (
+    AbsoluteLoss,
+    EpsilonInsensitiveLoss,
+    HuberLoss,
+    QuantileLoss,
+    SquaredEpsilonInsensitiveLoss,
+    SquaredLoss,
+)
+
+# name -> (class, the loss parameter that takes the estimator's ``epsilon``).
+# scikit-learn's names come first, then the aliases sklosses adds.
+_REGISTRY = {
+    "hinge": (HingeLoss, None),
+    "log_loss": (LogLoss, None),
+    "modified_huber": (ModifiedHuberLoss, None),
+    "squared_hinge": (SquaredHingeLoss, None),
+    "perceptron": (PerceptronLoss, None),
+    "squared_error": (SquaredLoss, None),
+    "huber": (HuberLoss, "delta"),
+    "epsilon_insensitive": (EpsilonInsensitiveLoss, "epsilon"),
+    "squared_epsilon_insensitive": (SquaredEpsilonInsensitiveLoss, "epsilon"),
+    "log": (LogLoss, None),
+    "squared": (SquaredLoss, None),
+    "absolute": (AbsoluteLoss, None),
+    "absolute_error": (AbsoluteLoss, None),
+    "quantile": (QuantileLoss, None),
+}
+
+
+def loss_names(task=None):
+    """Every loss name that :func:`get_loss` and the estimators accept.
+
+    Parameters
+    ----------
+    task : {"regression", "classification"}, default=None
+        Only the names usable for this task: regression losses serve both
+        tasks (a classifier trains them on -1/+1 targets, as scikit-learn
+        does), classification losses only classification. ``None`` lists all.
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> from sklosses.losses import loss_names
+    >>> loss_names("regression")  # doctest: +NORMALIZE_WHITESPACE
+    ['squared_error', 'huber', 'epsilon_insensitive',
+     'squared_epsilon_insensitive', 'squared', 'absolute', 'absolute_error',
+     'quantile']
+    """
+    if task not in (None, "regression", "classification"):
+        raise ValueError(
+            f"task must be 'regression', 'classification' or None, got {task!r}."
+        )
+    return [
+        name
+        for name, (cls, _) in _REGISTRY.items()
+        if task in (None, "classification") or cls.task == task
+    ]
+
+
+def get_loss(loss, *, epsilon=None):
+    """Turn a loss name or a :class:`Loss` instance into a validated loss.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A name from :func:`loss_names` or a Loss instance, returned as is
+        after checking its parameters.
+    epsilon : float, default=None
+        For ``"huber"``, ``"epsilon_insensitive"`` and
+        ``"squared_epsilon_insensitive"`` given by name, the threshold, as
+        scikit-learn's SGD estimators pass their ``epsilon``. A Loss instance
+        keeps its own parameters. ``None`` keeps the loss's default.
+
+    Returns
+    -------
+    loss : Loss
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` is neither a known name nor a Loss instance, or its
+        parameters are invalid.
+
+    Examples
+    --------
+    >>> from sklosses.losses import get_loss
+    >>> get_loss("huber", epsilon=0.5)
+    HuberLoss(delta=0.5)
+    >>> get_loss("absolute_error")
+    AbsoluteLoss()
+    """
+    if isinstance(loss, Loss):
+        instance = loss
+    elif isinstance(loss, str) and loss in _REGISTRY:
+        cls, epsilon_param = _REGISTRY[loss]
+        kwargs = {}
+        if epsilon_param is not None and epsilon is not None:
+            kwargs[epsilon_param] = epsilon
+        instance = cls(**kwargs)
+    else:
+        raise ValueError(
+            f"Unknown loss {loss!r}. Valid losses are a sklosses.losses.Loss "
+            f"instance or one of the names {loss_names()}."
+        )
+    instance._validate_params()
+    return instance
