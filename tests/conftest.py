@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from sklosses.losses import (
+    HingeLoss,
+    HuberLoss,
+    QuantileLoss,
+    SquaredEpsilonInsensitiveLoss,
+    SquaredHingeLoss,
+    get_loss,
+    loss_names,
+)
+
+# Every registered name, plus objects with non-default parameters, so that a
+# loss added to the registry is covered by every parametrized test.
+ALL_LOSSES = [get_loss(name) for name in loss_names()] + [
+    HuberLoss(delta=0.3),
+    QuantileLoss(quantile=0.9),
+    HingeLoss(threshold=0.5),
+    SquaredHingeLoss(threshold=2.0),
+    SquaredEpsilonInsensitiveLoss(epsilon=0.0),
+]
+
+
+def loss_id(loss):
+    return repr(loss)
+
+
+def encoded_targets(loss, n, rng):
+    """Targets in the encoding the loss trains on."""
+    if loss.task == "regression":
+        return rng.normal(scale=3.0, size=n)
+    signs = rng.choice([-1.0, 1.0], size=n)
+    if loss.label_encoding == "binary":
+        return (signs > 0).astype(float)
+    return signs
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,59 @@
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from conftest import ALL_LOSSES, encoded_targets, loss_id
+from sklosses._engine import _losses as kernels
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_kernels_agree_with_numpy(loss, dtype, rng):
+    y = encoded_targets(loss, 5000, rng).astype(dtype)
+    raw = rng.normal(scale=4.0, size=y.shape).astype(dtype)
+    kind, params = loss.kernel_spec()
+    params = np.asarray(params, dtype=dtype)
+    values = kernels.loss_values(kind, params, y, raw, np.empty_like(raw))
+    derivatives = kernels.loss_derivatives(kind, params, y, raw, np.empty_like(raw))
+    assert values.dtype == dtype
+    rtol, atol = (1e-12, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
+    assert_allclose(values, loss.loss(y, raw), rtol=rtol, atol=atol)
+    assert_allclose(derivatives, loss.gradient(y, raw), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_compiled_kernels_finite_for_extreme_raw(loss, rng):
+    raw = np.linspace(-1e6, 1e6, 1001)
+    y = encoded_targets(loss, raw.shape[0], rng)
+    kind, params = loss.kernel_spec()
+    params = np.asarray(params, dtype=float)
+    values = kernels.loss_values(kind, params, y, raw, np.empty_like(raw))
+    derivatives = kernels.loss_derivatives(kind, params, y, raw, np.empty_like(raw))
+    assert np.isfinite(values).all()
+    assert np.isfinite(derivatives).all()
+
+
+def test_kernel_ids_are_distinct():
+    kinds = {type(loss): loss.kernel_spec()[0] for loss in ALL_LOSSES}
+    # The perceptron is the hinge with threshold 0, so it shares the kernel.
+    assert len(set(kinds.values())) == len(kinds) - 1
+
+
+def test_kernels_load_from_the_disk_cache_in_a_new_process():
+    script = textwrap.dedent(
+        """
+        import numpy as np
+        from sklosses._engine import _losses as kernels
+        x = np.zeros(3)
+        kernels.loss_values(kernels.HUBER, np.ones(1), x, x, np.empty(3))
+        print(len(kernels.loss_values.stats.cache_hits))
+        """
+    )
+    run = [sys.executable, "-c", script]
+    subprocess.run(run, check=True, capture_output=True)  # fills the cache
+    hits = subprocess.run(run, check=True, capture_output=True, text=True).stdout
+    assert int(hits) == 1

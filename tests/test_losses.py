@@ -1,0 +1,297 @@
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.model_selection import GridSearchCV
+from scipy.optimize import minimize_scalar
+
+from conftest import ALL_LOSSES, encoded_targets, loss_id
+from sklosses.losses import (
+    AbsoluteLoss,
+    HingeLoss,
+    HuberLoss,
+    LogLoss,
+    Loss,
+    ModifiedHuberLoss,
+    PerceptronLoss,
+    QuantileLoss,
+    SquaredLoss,
+    get_loss,
+    loss_names,
+)
+
+all_losses = pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+
+
+def _central_difference(loss, y, raw, h):
+    return (loss.loss(y, raw + h) - loss.loss(y, raw - h)) / (2 * h)
+
+
+@all_losses
+def test_gradient_matches_finite_differences_away_from_kinks(loss, rng):
+    y = encoded_targets(loss, 2000, rng)
+    raw = rng.normal(scale=4.0, size=y.shape)
+    h = 1e-6
+    forward = (loss.loss(y, raw + h) - loss.loss(y, raw)) / h
+    backward = (loss.loss(y, raw) - loss.loss(y, raw - h)) / h
+    # Where one-sided differences disagree, a kink lies within h: skip it.
+    smooth = np.abs(forward - backward) < 1e-3 * (1 + np.abs(forward))
+    assert smooth.mean() > 0.95
+    assert_allclose(
+        loss.gradient(y, raw)[smooth],
+        _central_difference(loss, y, raw, h)[smooth],
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_multinomial_gradient_matches_finite_differences(rng):
+    loss = LogLoss()
+    n, k, h = 200, 4, 1e-6
+    y = rng.integers(k, size=n)
+    raw = rng.normal(scale=3.0, size=(n, k))
+    expected = np.empty_like(raw)
+    for j in range(k):
+        step = np.zeros(k)
+        step[j] = h
+        expected[:, j] = (loss.loss(y, raw + step) - loss.loss(y, raw - step)) / (2 * h)
+    assert_allclose(loss.gradient(y, raw), expected, rtol=1e-5, atol=1e-7)
+
+
+@all_losses
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_and_gradients_finite_for_extreme_raw(loss, dtype, rng):
+    raw = np.concatenate([np.linspace(-1e6, 1e6, 1001), [-1e6, 1e6, 0.0]])
+    raw = raw.astype(dtype)
+    y = encoded_targets(loss, raw.shape[0], rng).astype(dtype)
+    # Underflow to zero (exp(-1e6)) is the right answer and silent by default.
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        values = loss.loss(y, raw)
+        gradient = loss.gradient(y, raw)
+        mean = loss(y, raw)
+    assert np.isfinite(values).all()
+    assert np.isfinite(gradient).all()
+    assert np.isfinite(mean)
+
+
+def test_multinomial_finite_for_extreme_logits():
+    raw = np.array([[1e6, -1e6, 0.0], [-1e6, -1e6, -1e6], [1e6, 1e6, 1e6]])
+    y = np.array([1, 0, 2])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        values = LogLoss().loss(y, raw)
+        gradient = LogLoss().gradient(y, raw)
+    assert_allclose(values, [2e6, np.log(3), np.log(3)])
+    assert np.isfinite(gradient).all()
+
+
+def test_log_loss_is_binary_cross_entropy_of_the_sigmoid(rng):
+    raw = rng.uniform(-10, 10, size=500)
+    y = rng.integers(2, size=500).astype(float)
+    p = expit(raw)
+    expected = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert_allclose(LogLoss().loss(y, raw), expected, rtol=1e-10)
+    assert_allclose(LogLoss().gradient(y, raw), p - y, rtol=1e-10, atol=1e-15)
+
+
+def test_multinomial_log_loss_is_minus_log_softmax(rng):
+    raw = rng.normal(scale=5.0, size=(300, 5))
+    y = rng.integers(5, size=300)
+    expected = -np.log(softmax(raw, axis=1)[np.arange(300), y])
+    assert_allclose(LogLoss().loss(y, raw), expected, rtol=1e-10)
+
+
+def test_multilabel_log_loss_is_a_sigmoid_per_label(rng):
+    raw = rng.normal(size=(50, 3))
+    y = rng.integers(2, size=(50, 3)).astype(float)
+    per_label = np.column_stack([LogLoss().loss(y[:, k], raw[:, k]) for k in range(3)])
+    assert_allclose(LogLoss().loss(y, raw), per_label)
+    assert LogLoss()(y, raw) == pytest.approx(per_label.mean())
+
+
+def test_predicting_point_six_for_the_true_class_costs_minus_ln_point_six():
+    raw = np.log([[0.1, 0.2, 0.6, 0.1]])
+    assert LogLoss()([2], raw) == pytest.approx(-np.log(0.6))
+    assert_allclose(LogLoss().predict_proba(raw), [[0.1, 0.2, 0.6, 0.1]])
+
+
+def test_weighted_mean(rng):
+    y, raw = rng.normal(size=10), rng.normal(size=10)
+    weights = rng.uniform(size=10)
+    expected = np.sum(weights * SquaredLoss().loss(y, raw)) / weights.sum()
+    assert SquaredLoss()(y, raw, sample_weight=weights) == pytest.approx(expected)
+
+
+def test_sklearn_definitions():
+    # The definitions of scikit-learn's _sgd_fast, so equal hyper-parameters
+    # give equal learning dynamics.
+    assert SquaredLoss().loss([0.0], [2.0])[0] == 2.0
+    assert HuberLoss(delta=1.0).loss([0.0], [3.0])[0] == 2.5
+    assert HingeLoss().loss([1.0], [1.0])[0] == 0.0
+    assert HingeLoss().gradient([1.0], [1.0])[0] == -1.0
+    assert PerceptronLoss().gradient([1.0], [0.0])[0] == -1.0
+    assert ModifiedHuberLoss().loss([1.0], [-3.0])[0] == 12.0
+    assert_allclose(QuantileLoss(quantile=0.5).loss([0.0], [4.0]), 0.5 * 4.0)
+
+
+def test_absolute_loss_is_twice_the_median_pinball_loss(rng):
+    y, raw = rng.normal(size=100), rng.normal(size=100)
+    assert_allclose(AbsoluteLoss().loss(y, raw), 2 * QuantileLoss(0.5).loss(y, raw))
+
+
+@st.composite
+def _loss_targets_and_line(draw):
+    loss = draw(st.sampled_from(ALL_LOSSES))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    y = encoded_targets(loss, 20, rng)
+    scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    start = rng.normal(scale=scale, size=20)
+    end = rng.normal(scale=scale, size=20)
+    t = draw(st.floats(0.0, 1.0))
+    return loss, y, start, end, t
+
+
+@settings(max_examples=300, deadline=None)
+@given(_loss_targets_and_line())
+def test_losses_are_non_negative(case):
+    loss, y, start, end, t = case
+    assert (loss.loss(y, start) >= 0).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_loss_targets_and_line())
+def test_convex_losses_are_convex_along_random_lines(case):
+    loss, y, start, end, t = case
+    if not loss.is_convex:
+        return
+    between = loss.loss(y, t * start + (1 - t) * end)
+    chord = t * loss.loss(y, start) + (1 - t) * loss.loss(y, end)
+    assert (between <= chord + 1e-9 * (1 + np.abs(chord))).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_multinomial_log_loss_is_convex_along_random_lines(seed, t):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(3, size=10)
+    start, end = rng.normal(scale=5, size=(2, 10, 3))
+    loss = LogLoss()
+    between = loss.loss(y, t * start + (1 - t) * end)
+    chord = t * loss.loss(y, start) + (1 - t) * loss.loss(y, end)
+    assert (between <= chord + 1e-9 * (1 + chord)).all()
+
+
+@all_losses
+def test_clone_and_pickle_keep_parameters(loss):
+    for copy in (clone(loss), pickle.loads(pickle.dumps(loss))):
+        assert type(copy) is type(loss)
+        assert copy.get_params() == loss.get_params()
+        assert copy.kernel_spec() == loss.kernel_spec()
+
+
+def test_clone_keeps_delta():
+    assert clone(HuberLoss(delta=2.0)).delta == 2.0
+    assert repr(HuberLoss(delta=2.0)) == "HuberLoss(delta=2.0)"
+
+
+class _ConstantRegressor(RegressorMixin, BaseEstimator):
+    """Predicts the constant that minimizes its loss: enough to search over."""
+
+    def __init__(self, loss=None):
+        self.loss = loss
+
+    def fit(self, X, y):
+        loss = get_loss(self.loss if self.loss is not None else "squared")
+        y = np.asarray(y, dtype=float)
+        self.constant_ = minimize_scalar(
+            lambda c: loss(y, np.full_like(y, c)), bounds=(y.min(), y.max())
+        ).x
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.constant_)
+
+
+def test_nested_loss_parameters_in_grid_search(rng):
+    X = rng.normal(size=(60, 2))
+    y = rng.normal(size=60)
+    model = _ConstantRegressor(loss=HuberLoss())
+    model.set_params(loss__delta=3.0)
+    assert model.loss.delta == 3.0
+    assert model.get_params()["loss__delta"] == 3.0
+    search = GridSearchCV(model, {"loss__delta": [0.1, 1.0, 10.0]}, cv=3).fit(X, y)
+    assert search.best_params_["loss__delta"] in (0.1, 1.0, 10.0)
+    assert search.best_estimator_.loss.delta == search.best_params_["loss__delta"]
+
+
+def test_unknown_loss_name_lists_the_valid_names():
+    with pytest.raises(ValueError, match="Unknown loss 'hubber'") as error:
+        get_loss("hubber")
+    for name in loss_names():
+        assert repr(name) in str(error.value)
+    with pytest.raises(ValueError, match="Valid losses"):
+        get_loss(object())
+
+
+@pytest.mark.parametrize(
+    "loss, match",
+    [
+        (HuberLoss(delta=-1.0), "delta"),
+        (QuantileLoss(quantile=1.5), "quantile"),
+        (HingeLoss(threshold="a"), "threshold"),
+    ],
+)
+def test_invalid_loss_parameters_are_named(loss, match):
+    with pytest.raises(ValueError, match=match):
+        get_loss(loss)
+
+
+def test_names_follow_scikit_learn_and_add_aliases():
+    sklearn_names = {
+        "hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
+        "squared_error", "huber", "epsilon_insensitive",
+        "squared_epsilon_insensitive",
+    }  # fmt: skip
+    extra = {"log", "squared", "absolute", "absolute_error", "quantile"}
+    assert set(loss_names()) == sklearn_names | extra
+    assert set(loss_names("regression")) < set(loss_names("classification"))
+    assert "hinge" not in loss_names("regression")
+
+
+def test_epsilon_goes_to_the_threshold_of_named_losses():
+    assert get_loss("huber", epsilon=0.3).delta == 0.3
+    assert get_loss("epsilon_insensitive", epsilon=0.3).epsilon == 0.3
+    assert get_loss(HuberLoss(delta=2.0), epsilon=0.3).delta == 2.0
+
+
+def test_loss_objects_pass_through_unchanged():
+    loss = HuberLoss(delta=2.0)
+    assert get_loss(loss) is loss
+    assert isinstance(loss, Loss)
+
+
+@pytest.mark.parametrize("loss", [LogLoss(), ModifiedHuberLoss()], ids=loss_id)
+def test_probabilistic_losses_give_distributions(loss, rng):
+    raw = rng.normal(scale=3, size=(40, 3))
+    for proba in (loss.predict_proba(raw[:, 0]), loss.predict_proba(raw)):
+        assert ((proba >= 0) & (proba <= 1)).all()
+        assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_modified_huber_one_vs_rest_rows_of_zeros_become_uniform():
+    proba = ModifiedHuberLoss().predict_proba([[-2.0, -3.0], [1.0, -1.0]])
+    assert_allclose(proba, [[0.5, 0.5], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_only_probabilistic_losses_give_probabilities(loss):
+    if loss.is_probabilistic:
+        assert loss.predict_proba([0.0]).shape == (1, 2)
+    else:
+        with pytest.raises(NotImplementedError, match="not probabilistic"):
+            loss.predict_proba([0.0])
