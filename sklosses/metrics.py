@@ -98,7 +98,7 @@ def mean_epsilon_insensitive_loss(y_true, y_pred, *, epsilon=0.1, sample_weight=
 def mean_squared_epsilon_insensitive_loss(
     y_true, y_pred, *, epsilon=0.1, sample_weight=None
 ):
-    """Mean squared epsilon-insensitive loss: ``max(0, |y_pred - y_true| - epsilon)**2``.
+    """Mean squared epsilon-insensitive loss: ``max(0, |error| - epsilon)**2``.
 
     The matching metric of
     :class:`~sklosses.losses.SquaredEpsilonInsensitiveLoss`.

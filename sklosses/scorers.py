@@ -6,13 +6,13 @@ greater is better in model selection.
 
 import copy
 
+from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import (
     log_loss,
     make_scorer,
     mean_absolute_error,
     root_mean_squared_error,
 )
-from sklearn.metrics import get_scorer as _sklearn_get_scorer
 
 from .losses import get_loss, loss_names
 from .metrics import loss_metric
@@ -87,8 +87,9 @@ def get_scorer(scoring):
     Examples
     --------
     >>> from sklosses.scorers import get_scorer
-    >>> get_scorer("rmse")
-    make_scorer(root_mean_squared_error, greater_is_better=False, response_method='predict')
+    >>> get_scorer("rmse")  # doctest: +NORMALIZE_WHITESPACE
+    make_scorer(root_mean_squared_error, greater_is_better=False,
+                response_method='predict')
     """
     if isinstance(scoring, str):
         if scoring in _SCORERS:

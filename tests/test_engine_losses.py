@@ -4,9 +4,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import ALL_LOSSES, encoded_targets, loss_id
 from numpy.testing import assert_allclose
 
-from conftest import ALL_LOSSES, encoded_targets, loss_id
 from sklosses._engine import _losses as kernels
 
 

@@ -2,15 +2,15 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import ALL_LOSSES, encoded_targets, loss_id
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
+from scipy.optimize import minimize_scalar
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import GridSearchCV
-from scipy.optimize import minimize_scalar
 
-from conftest import ALL_LOSSES, encoded_targets, loss_id
 from sklosses.losses import (
     AbsoluteLoss,
     HingeLoss,

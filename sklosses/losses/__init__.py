@@ -11,6 +11,7 @@ from ._classification import (
     PerceptronLoss,
     SquaredHingeLoss,
 )
+from ._registry import get_loss, loss_names
 from ._regression import (
     AbsoluteLoss,
     EpsilonInsensitiveLoss,
@@ -19,7 +20,6 @@ from ._regression import (
     SquaredEpsilonInsensitiveLoss,
     SquaredLoss,
 )
-from ._registry import get_loss, loss_names
 
 __all__ = [
     "AbsoluteLoss",

@@ -3,15 +3,14 @@
 Each one may also train a classifier on -1/+1 targets, as in scikit-learn.
 """
 
-import numpy as np
 from numbers import Real
 
+import numpy as np
 from sklearn.metrics import (
     mean_absolute_error,
     mean_pinball_loss,
     root_mean_squared_error,
 )
-
 from sklearn.utils._param_validation import Interval
 
 from .._engine import _losses as kernels
@@ -259,9 +258,7 @@ class QuantileLoss(Loss):
     array([-0.9,  0.1])
     """
 
-    _parameter_constraints = {
-        "quantile": [Interval(Real, 0, 1, closed="neither")]
-    }
+    _parameter_constraints = {"quantile": [Interval(Real, 0, 1, closed="neither")]}
 
     def __init__(self, quantile=0.5):
         self.quantile = quantile
