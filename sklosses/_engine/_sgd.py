@@ -1,0 +1,202 @@
+"""The per-sample SGD loop, written once for dense and CSR rows.
+
+The loop follows Bottou's sgd and scikit-learn's ``_sgd_fast``: the weights
+are stored as ``coef = wscale * v`` so that the L2 shrinkage of every step
+costs O(1) and a sparse update O(nnz); L1 uses the cumulative penalty of
+Tsuruoka et al. (2009); averaging uses the lazy form of Xu (2011), where the
+average is ``(avg + avg_a * v) / avg_b``. One call runs one epoch; the
+estimator drives epochs, shuffling and stopping.
+
+Dense rows are read straight from the C-ordered input (``indices`` unused),
+CSR rows through ``indptr``/``indices``, by the two row primitives below.
+"""
+
+import numba as nb
+
+from ._losses import loss_derivative, loss_value
+
+# Learning-rate schedules and penalties, in scikit-learn's numbering.
+CONSTANT = 1
+OPTIMAL = 2
+INVSCALING = 3
+ADAPTIVE = 4
+PA1 = 5
+PA2 = 6
+
+NO_PENALTY = 0
+L1 = 1
+L2 = 2
+ELASTICNET = 3
+
+# Derivatives are clipped to this size, as in scikit-learn, so that one
+# extreme sample cannot produce an infinite step.
+MAX_DLOSS = 1e12
+# Below this weight scale, fold the scale into the weights to keep precision.
+WSCALE_THRESHOLD = 1e-9
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row_bounds(i, indptr, n_features, dense):
+    if dense:
+        return i * n_features, (i + 1) * n_features
+    return indptr[i], indptr[i + 1]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row_dot(data, indices, start, end, dense, v):
+    acc = 0.0
+    if dense:
+        for k in range(end - start):
+            acc += data[start + k] * v[k]
+    else:
+        for k in range(start, end):
+            acc += data[k] * v[indices[k]]
+    return acc
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row_axpy(data, indices, start, end, dense, scale, v):
+    """v += scale * row."""
+    if dense:
+        for k in range(end - start):
+            v[k] += scale * data[start + k]
+    else:
+        for k in range(start, end):
+            v[indices[k]] += scale * data[k]
+
+
+@nb.njit(cache=True, nogil=True)
+def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
+    """Make the scale 1 and the average explicit: the same numbers, refreshed."""
+    if averaging:
+        for j in range(v.shape[0]):
+            avg[j] = (avg[j] + avg_a * v[j]) / avg_b
+    for j in range(v.shape[0]):
+        v[j] *= wscale
+
+
+@nb.njit(cache=True, nogil=True)
+def sgd_epoch(
+    data,
+    indices,
+    indptr,
+    n_features,
+    dense,
+    y,
+    sample_weight,
+    order,
+    coef,
+    intercept,
+    avg_coef,
+    avg_intercept,
+    l1_state,
+    kind,
+    loss_params,
+    penalty,
+    alpha,
+    l1_ratio,
+    learning_rate,
+    eta,
+    eta0,
+    power_t,
+    optimal_init,
+    t,
+    fit_intercept,
+    intercept_decay,
+    average,
+):
+    """One pass of SGD over the rows ``order``, updating the model in place.
+
+    ``coef`` and ``avg_coef`` are updated in place; ``l1_state`` holds the
+    cumulative L1 penalty ``u`` in its last slot and each feature's applied
+    penalty before it. Returns the new ``intercept``, ``avg_intercept`` and
+    ``t``, and the sum of weighted losses seen during the pass.
+    """
+    averaging = average > 0
+    v = coef
+    wscale = 1.0
+    avg_a = 0.0
+    avg_b = 1.0
+    u = l1_state[n_features]
+    if penalty == L2:
+        l1_ratio = 0.0
+    elif penalty == L1:
+        l1_ratio = 1.0
+    sumloss = 0.0
+
+    for idx in range(order.shape[0]):
+        i = order[idx]
+        start, end = _row_bounds(i, indptr, n_features, dense)
+        p = _row_dot(data, indices, start, end, dense, v) * wscale + intercept
+        if learning_rate == OPTIMAL:
+            eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+        elif learning_rate == INVSCALING:
+            eta = eta0 / t**power_t
+        weight = sample_weight[i]
+        loss = loss_value(kind, loss_params, y[i], p)
+        sumloss += weight * loss
+        dloss = loss_derivative(kind, loss_params, y[i], p)
+
+        if learning_rate >= PA1:
+            # Passive-aggressive steps: the smallest move that removes the
+            # loss, capped (PA-I) or damped (PA-II) by eta0.
+            sqnorm = 0.0
+            for k in range(start, end):
+                sqnorm += data[k] * data[k]
+            if learning_rate == PA1:
+                if sqnorm == 0.0:
+                    continue
+                update = min(eta0, loss / sqnorm)
+            else:
+                update = loss / (sqnorm + 0.5 / eta0)
+            if dloss > 0.0:
+                update = -update
+            elif dloss == 0.0:
+                update = 0.0
+        else:
+            dloss = min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
+            update = -eta * dloss
+        update *= weight
+
+        if penalty == L2 or penalty == ELASTICNET:
+            # Never scale to negative values when eta * alpha is too large:
+            # set the weights to zero instead.
+            wscale *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
+            if wscale < WSCALE_THRESHOLD:
+                _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
+                wscale, avg_a, avg_b = 1.0, 0.0, 1.0
+
+        if update != 0.0:
+            _row_axpy(data, indices, start, end, dense, update / wscale, v)
+        if fit_intercept:
+            intercept += update * intercept_decay
+
+        if averaging and average <= t:
+            # Lazy running mean of the weights over steps t >= average.
+            num_seen = t - average + 1.0
+            mu = 1.0 / num_seen
+            _row_axpy(
+                data, indices, start, end, dense, -avg_a * update / wscale, avg_coef
+            )
+            if num_seen > 1.0:
+                avg_b /= 1.0 - mu
+            avg_a += mu * avg_b * wscale
+            avg_intercept += (intercept - avg_intercept) * mu
+
+        if penalty == L1 or penalty == ELASTICNET:
+            u += l1_ratio * eta * alpha
+            q = l1_state
+            for k in range(start, end):
+                j = k - start if dense else indices[k]
+                z = v[j]
+                if wscale * z > 0.0:
+                    v[j] = max(0.0, v[j] - (u + q[j]) / wscale)
+                elif wscale * z < 0.0:
+                    v[j] = min(0.0, v[j] + (u - q[j]) / wscale)
+                q[j] += wscale * (v[j] - z)
+
+        t += 1.0
+
+    _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
+    l1_state[n_features] = u
+    return intercept, avg_intercept, t, sumloss

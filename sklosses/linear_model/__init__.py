@@ -1,0 +1,5 @@
+"""Linear models trained by stochastic gradient descent."""
+
+from ._regression import SGDRegressor
+
+__all__ = ["SGDRegressor"]

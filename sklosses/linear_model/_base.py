@@ -1,0 +1,335 @@
+"""What SGDClassifier and SGDRegressor share: parameters, validation, epochs."""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._engine import _sgd
+from .._engine._losses import loss_derivative
+from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
+
+LEARNING_RATES = {
+    "constant": _sgd.CONSTANT,
+    "optimal": _sgd.OPTIMAL,
+    "invscaling": _sgd.INVSCALING,
+    "adaptive": _sgd.ADAPTIVE,
+    "pa1": _sgd.PA1,
+    "pa2": _sgd.PA2,
+}
+PENALTIES = {
+    None: _sgd.NO_PENALTY,
+    "l1": _sgd.L1,
+    "l2": _sgd.L2,
+    "elasticnet": _sgd.ELASTICNET,
+}
+# scikit-learn damps the intercept's steps on sparse input, where it sees a
+# gradient at every sample while most coefficients see few.
+SPARSE_INTERCEPT_DECAY = 0.01
+MAX_INT = np.iinfo(np.int32).max
+
+
+class SGDResult:
+    """What one run of epochs produced for one binary or regression model."""
+
+    def __init__(self, intercept, average_intercept, n_iter, t, curves):
+        self.intercept = intercept
+        self.average_intercept = average_intercept
+        self.n_iter = n_iter
+        self.t = t
+        self.curves = curves
+
+
+class BaseSGD(BaseEstimator):
+    """Parameters, validation and the epoch driver shared by the estimators."""
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "verbose": ["verbose"],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "learning_rate": [StrOptions(set(LEARNING_RATES))],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+    }
+
+    # -- parameters -----------------------------------------------------------
+
+    def _get_loss(self):
+        """The validated loss object, checked against the estimator's task."""
+        loss = get_loss(self.loss, epsilon=self.epsilon)
+        if not is_classifier(self) and loss.task != "regression":
+            raise ValueError(
+                f"{type(self).__name__} needs a regression loss, got the "
+                f"{loss.task} loss {loss!r}. Regression losses: "
+                f"{loss_names('regression')}."
+            )
+        return loss
+
+    def _more_validate_params(self, loss, for_partial_fit=False):
+        if self.early_stopping and for_partial_fit:
+            raise ValueError("early_stopping should be False with partial_fit")
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError(
+                "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
+                "to compute the optimal learning rate."
+            )
+        if self.learning_rate in ("pa1", "pa2"):
+            required = HingeLoss if is_classifier(self) else EpsilonInsensitiveLoss
+            if type(loss) is not required:
+                name = "hinge" if is_classifier(self) else "epsilon_insensitive"
+                raise ValueError(
+                    f"Learning rate '{self.learning_rate}' only works with loss "
+                    f"'{name}'."
+                )
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+        if self.power_t < 0:
+            warnings.warn(
+                "Negative values for `power_t` are deprecated in version 1.8 "
+                "and will raise an error in 1.10. "
+                "Use values in the range [0.0, inf) instead.",
+                FutureWarning,
+                stacklevel=2,
+            )
+
+    # -- data -----------------------------------------------------------------
+
+    @staticmethod
+    def _check_sample_weight_total(sample_weight):
+        if not sample_weight.sum() > 0:
+            raise ValueError(
+                "The sample weights sum to zero (or less): there is nothing to "
+                "learn from. Give some samples a positive weight."
+            )
+
+    def _make_validation_split(self, y, sample_mask):
+        """Boolean mask of the samples held out for early stopping."""
+        n_samples = y.shape[0]
+        validation_mask = np.zeros(n_samples, dtype=bool)
+        if not self.early_stopping:
+            return validation_mask
+        splitter = StratifiedShuffleSplit if is_classifier(self) else ShuffleSplit
+        cv = splitter(
+            test_size=self.validation_fraction, random_state=self.random_state
+        )
+        idx_train, idx_val = next(cv.split(np.zeros((n_samples, 1)), y))
+        if idx_train.shape[0] == 0 or idx_val.shape[0] == 0:
+            raise ValueError(
+                f"Splitting {n_samples} samples into a train set and a validation "
+                f"set with validation_fraction={self.validation_fraction!r} led to "
+                f"an empty set ({idx_train.shape[0]} and {idx_val.shape[0]} "
+                "samples). Please either change validation_fraction, increase "
+                "number of samples, or disable early_stopping."
+            )
+        if not np.any(sample_mask[idx_val]):
+            raise ValueError(
+                "The sample weights for validation set are all zero, consider "
+                "using a different random state."
+            )
+        validation_mask[idx_val] = True
+        return validation_mask
+
+    # -- the epochs -----------------------------------------------------------
+
+    def _run_sgd(
+        self,
+        X,
+        y,
+        sample_weight,
+        coef,
+        intercept,
+        average_coef,
+        average_intercept,
+        *,
+        loss,
+        max_iter,
+        validation_mask,
+        validation_callback,
+        seed,
+    ):
+        """Run up to ``max_iter`` epochs on one output; ``coef`` changes in place.
+
+        ``validation_callback(coef, intercept)``, when given, returns the
+        validation loss and score of those coefficients; early stopping then
+        watches the score, otherwise the training objective is watched.
+        """
+        n_samples, n_features = X.shape
+        if sp.issparse(X):
+            data, indices, indptr, dense = X.data, X.indices, X.indptr, False
+            intercept_decay = SPARSE_INTERCEPT_DECAY
+        else:
+            data, dense = X.reshape(-1), True
+            indices = indptr = np.empty(0, dtype=np.int32)
+            intercept_decay = 1.0
+        kind, loss_params = loss.kernel_spec()
+        loss_params = np.asarray(loss_params, dtype=np.float64)
+        learning_rate = LEARNING_RATES[self.learning_rate]
+        penalty = PENALTIES[self.penalty]
+        l1_ratio = 0.0 if self.l1_ratio is None else float(self.l1_ratio)
+        alpha = float(self.alpha)
+        average = int(self.average)
+
+        optimal_init = 0.0
+        if learning_rate == _sgd.OPTIMAL:
+            # Bottou's heuristic: the step of the first sample is about
+            # typw / |loss'| for a typical weight size typw.
+            typw = np.sqrt(1.0 / np.sqrt(alpha))
+            dloss = loss_derivative(kind, loss_params, 1.0, -typw)
+            optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
+
+        train = np.flatnonzero(~validation_mask)
+        rng = np.random.default_rng(seed)
+        l1_state = np.zeros(n_features + 1)
+        tol = -np.inf if self.tol is None else self.tol
+        eta = float(self.eta0)
+        t = float(self.t_)
+        curves = {"loss": [], "validation_loss": [], "validation_score": []}
+        best, no_improvement = np.inf, 0
+        start_time = time.perf_counter()
+
+        for epoch in range(1, max_iter + 1):
+            order = rng.permutation(train) if self.shuffle else train
+            intercept, average_intercept, t, sumloss = _sgd.sgd_epoch(
+                data, indices, indptr, n_features, dense, y, sample_weight, order,
+                coef, intercept, average_coef, average_intercept, l1_state,
+                kind, loss_params, penalty, alpha, l1_ratio, learning_rate, eta,
+                float(self.eta0), float(self.power_t), optimal_init, t,
+                bool(self.fit_intercept), intercept_decay, average,
+            )  # fmt: skip
+            self._check_finite(epoch, coef, intercept, average_coef, average_intercept)
+            objective = sumloss / max(train.shape[0], 1) + alpha * self._penalty_value(
+                coef, l1_ratio
+            )
+            curves["loss"].append(objective)
+            effective = (coef, intercept)
+            if 0 < average <= t - 1:
+                effective = (average_coef, average_intercept)
+            if validation_callback is not None:
+                val_loss, val_score = validation_callback(*effective)
+                curves["validation_loss"].append(val_loss)
+                curves["validation_score"].append(val_score)
+                # Watch a quantity where greater is better.
+                watched = -val_score
+            else:
+                watched = objective
+            if self.verbose:
+                self._print_epoch(epoch, effective, t, objective, curves, start_time)
+
+            if watched > best - tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            best = min(best, watched)
+            if no_improvement >= self.n_iter_no_change:
+                if learning_rate == _sgd.ADAPTIVE and eta > 1e-6:
+                    eta /= 5.0
+                    no_improvement = 0
+                else:
+                    if self.verbose:
+                        print(
+                            f"Convergence after {epoch} epochs took "
+                            f"{time.perf_counter() - start_time:.2f} seconds"
+                        )
+                    break
+        return SGDResult(intercept, average_intercept, epoch, t, curves)
+
+    def _penalty_value(self, coef, l1_ratio):
+        if self.penalty is None:
+            return 0.0
+        if self.penalty == "l2":
+            l1_ratio = 0.0
+        elif self.penalty == "l1":
+            l1_ratio = 1.0
+        l2 = 0.5 * float(np.dot(coef, coef)) if l1_ratio < 1 else 0.0
+        l1 = float(np.abs(coef).sum()) if l1_ratio > 0 else 0.0
+        return (1.0 - l1_ratio) * l2 + l1_ratio * l1
+
+    @staticmethod
+    def _check_finite(epoch, coef, intercept, average_coef, average_intercept):
+        finite = (
+            np.isfinite(intercept)
+            and np.isfinite(average_intercept)
+            and np.isfinite(coef).all()
+            and np.isfinite(average_coef).all()
+        )
+        if not finite:
+            raise ValueError(
+                f"Floating-point overflow occurred at epoch #{epoch}: the "
+                "coefficients are no longer finite. The learning rate is too "
+                "large for this data; scaling the input with StandardScaler "
+                "or MinMaxScaler, or a smaller eta0, might help."
+            )
+
+    def _print_epoch(self, epoch, effective, t, objective, curves, start_time):
+        coef, intercept = effective
+        line = (
+            f"-- Epoch {epoch}\nNorm: {np.linalg.norm(coef):.2f}, NNZs: "
+            f"{np.count_nonzero(coef)}, Bias: {intercept:.6f}, T: {int(t - 1)}, "
+            f"Avg. loss: {objective:.6f}"
+        )
+        if curves["validation_loss"]:
+            line += f", Validation loss: {curves['validation_loss'][-1]:.6f}"
+        print(line)
+        print(f"Total training time: {time.perf_counter() - start_time:.2f} seconds.")
+
+    def _warn_if_not_converged(self):
+        if self.tol is not None and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                "Maximum number of iteration reached before convergence. "
+                "Consider increasing max_iter to improve the fit.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+    # -- sparse coefficients --------------------------------------------------
+
+    def densify(self):
+        """Convert a sparse ``coef_`` back to a dense array.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        check_is_fitted(
+            self, msg="Estimator, %(name)s, must be fitted before densifying."
+        )
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse matrix.
+
+        Worth it when most coefficients are zero (L1 penalty): predictions
+        then cost less memory and time.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        check_is_fitted(
+            self, msg="Estimator, %(name)s, must be fitted before sparsifying."
+        )
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self

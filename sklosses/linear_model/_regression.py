@@ -1,0 +1,394 @@
+"""SGDRegressor: scikit-learn's SGDRegressor with the loss as an object."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..losses import Loss, loss_names
+from ._base import MAX_INT, BaseSGD
+
+
+class SGDRegressor(RegressorMixin, BaseSGD):
+    """Linear regression fitted by stochastic gradient descent on a chosen loss.
+
+    A drop-in replacement for :class:`sklearn.linear_model.SGDRegressor`:
+    the same parameters, defaults, attributes and methods, where ``loss``
+    may also be a :class:`sklosses.losses.Loss` object, tunable in a grid
+    search through nested parameters (``loss__delta``). Besides
+    scikit-learn's losses it fits the absolute and quantile losses, and it
+    records the training objective per epoch in ``loss_curve_``.
+
+    The model minimizes the regularized empirical loss
+
+    .. math::
+
+        \\frac1n \\sum_i s_i L(y_i, x_i^\\top w + b) + \\alpha R(w)
+
+    with sample weights :math:`s_i` and :math:`R` the penalty
+    (:math:`\\tfrac12\\|w\\|_2^2`, :math:`\\|w\\|_1` or their elastic-net
+    mix), updating the model one sample at a time with a decreasing step.
+
+    Parameters
+    ----------
+    loss : str or Loss, default="squared_error"
+        The loss: a :class:`~sklosses.losses.Loss` object, or one of the names
+        ``"squared_error"`` (``"squared"``), ``"huber"``,
+        ``"epsilon_insensitive"``, ``"squared_epsilon_insensitive"``,
+        ``"absolute_error"`` (``"absolute"``), ``"quantile"``. Names take
+        their threshold from ``epsilon`` as in scikit-learn; objects carry
+        their own parameters.
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        The regularization term.
+    alpha : float, default=0.0001
+        Constant that multiplies the regularization term; also sets the
+        step size of ``learning_rate="optimal"``.
+    l1_ratio : float or None, default=0.15
+        Elastic-net mixing: 0 is pure L2, 1 pure L1. Only used with
+        ``penalty="elasticnet"``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the data) in ``fit``.
+    tol : float or None, default=1e-3
+        Training stops when the watched quantity (the training objective,
+        or the validation score with ``early_stopping``) has not improved by
+        ``tol`` for ``n_iter_no_change`` consecutive epochs. ``None`` never
+        stops early.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order each epoch.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    epsilon : float, default=0.1
+        Threshold of ``"huber"``, ``"epsilon_insensitive"`` and
+        ``"squared_epsilon_insensitive"`` given by name.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the validation split. Equal seeds and data
+        give bit-identical coefficients.
+    learning_rate : {"invscaling", "constant", "optimal", "adaptive", "pa1", \
+"pa2"}, default="invscaling"
+        The step-size schedule: ``eta0`` (constant), ``eta0 / t**power_t``
+        (invscaling), ``1 / (alpha * (t + t0))`` (optimal, with Bottou's t0
+        heuristic), ``eta0`` divided by 5 whenever progress stalls
+        (adaptive), or the passive-aggressive steps PA-I and PA-II with
+        aggressiveness ``eta0`` (only with ``"epsilon_insensitive"``).
+    eta0 : float, default=0.01
+        Initial step size.
+    power_t : float, default=0.25
+        Exponent of the invscaling schedule.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its score
+        stops improving.
+    validation_fraction : float, default=0.1
+        Share of the data held out with ``early_stopping``.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    average : bool or int, default=False
+        Average the weights over the steps (Polyak-Ruppert averaging), from
+        the start when ``True``, from the given sample count otherwise. The
+        classic way to make non-smooth losses (absolute, quantile) converge.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Weights of the features.
+    intercept_ : ndarray of shape (1,)
+        The intercept.
+    n_iter_ : int
+        Epochs run.
+    t_ : float
+        Number of weight updates performed, plus one.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names.
+    loss_ : Loss
+        The loss object trained on.
+    loss_curve_ : list of float
+        Mean training objective (weighted loss plus penalty) per epoch.
+    validation_loss_curve_ : list of float
+        With ``early_stopping``: the mean loss on the validation split per
+        epoch.
+    validation_score_curve_ : list of float
+        With ``early_stopping``: the score (R²) on the validation split per
+        epoch.
+
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : The estimator this one extends.
+    sklosses.losses : The losses it trains on.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklosses import SGDRegressor
+    >>> from sklosses.losses import HuberLoss
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> model = make_pipeline(
+    ...     StandardScaler(), SGDRegressor(loss=HuberLoss(delta=2.0), random_state=0)
+    ... )
+    >>> model.fit(X, y).score(X, y) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(loss_names("regression"))), Loss],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        penalty="l2",
+        alpha=0.0001,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-3,
+        shuffle=True,
+        verbose=0,
+        epsilon=0.1,
+        random_state=None,
+        learning_rate="invscaling",
+        eta0=0.01,
+        power_t=0.25,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        warm_start=False,
+        average=False,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.average = average
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model by SGD over up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. C-ordered float64/float32 arrays and CSR matrices
+            are used in place, without a copy.
+        y : array-like of shape (n_samples,)
+            Target values.
+        coef_init : ndarray of shape (n_features,), default=None
+            Initial coefficients.
+        intercept_init : ndarray of shape (1,), default=None
+            Initial intercept.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples; uniform when ``None``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        loss = self._get_loss()
+        self._more_validate_params(loss)
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = (
+                self.intercept_ if intercept_init is None else intercept_init
+            )
+        self.coef_ = self.intercept_ = None
+        self._average_coef = self._average_intercept = None
+        self.t_ = 1.0
+        self._reset_curves()
+        self._partial_fit(
+            X, y, sample_weight, loss, self.max_iter, coef_init, intercept_init
+        )
+        self._warn_if_not_converged()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of SGD over the given samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples; uniform when ``None``.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        loss = self._get_loss()
+        if getattr(self, "coef_", None) is None:
+            self._more_validate_params(loss, for_partial_fit=True)
+            self.t_ = 1.0
+            self._reset_curves()
+        return self._partial_fit(X, y, sample_weight, loss, 1, None, None)
+
+    def _reset_curves(self):
+        self.loss_curve_ = []
+        if self.early_stopping:
+            self.validation_loss_curve_ = []
+            self.validation_score_curve_ = []
+
+    def _partial_fit(
+        self, X, y, sample_weight, loss, max_iter, coef_init, intercept_init
+    ):
+        first_call = getattr(self, "coef_", None) is None
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            accept_large_sparse=False,
+            y_numeric=True,
+            reset=first_call,
+        )
+        y = y.astype(X.dtype, copy=False)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        self._check_sample_weight_total(sample_weight)
+        n_features = X.shape[1]
+        if first_call:
+            self.coef_ = self._initial_coef(coef_init, (n_features,), X.dtype)
+            self.intercept_ = self._initial_coef(intercept_init, (1,), X.dtype)
+        if self.average and getattr(self, "_average_coef", None) is None:
+            self._standard_coef = self.coef_
+            self._standard_intercept = self.intercept_
+            self._average_coef = np.zeros(n_features, dtype=X.dtype)
+            self._average_intercept = np.zeros(1, dtype=X.dtype)
+        self.loss_ = loss
+
+        validation_mask = self._make_validation_split(y, sample_weight > 0)
+        callback = None
+        if self.early_stopping:
+            callback = self._validation_callback(
+                X[validation_mask], y[validation_mask], sample_weight[validation_mask]
+            )
+        seed = check_random_state(self.random_state).randint(0, MAX_INT)
+        if self.average:
+            coef, intercept = self._standard_coef, self._standard_intercept
+            average_coef, average_intercept = (
+                self._average_coef,
+                self._average_intercept,
+            )
+        else:
+            coef, intercept = self.coef_, self.intercept_
+            average_coef, average_intercept = np.zeros(0, X.dtype), np.zeros(1)
+        result = self._run_sgd(
+            X,
+            y,
+            sample_weight,
+            coef,
+            float(intercept[0]),
+            average_coef,
+            float(average_intercept[0]),
+            loss=loss,
+            max_iter=max_iter,
+            validation_mask=validation_mask,
+            validation_callback=callback,
+            seed=seed,
+        )
+        self.n_iter_ = result.n_iter
+        self.t_ += result.n_iter * X.shape[0]
+        self.loss_curve_.extend(result.curves["loss"])
+        if self.early_stopping:
+            self.validation_loss_curve_.extend(result.curves["validation_loss"])
+            self.validation_score_curve_.extend(result.curves["validation_score"])
+
+        intercept[0] = result.intercept
+        if self.average:
+            self._average_intercept[0] = result.average_intercept
+            if self.average <= self.t_ - 1.0:
+                self.coef_ = self._average_coef
+                self.intercept_ = self._average_intercept
+            else:
+                self.coef_ = self._standard_coef
+                self.intercept_ = self._standard_intercept
+        return self
+
+    @staticmethod
+    def _initial_coef(init, shape, dtype):
+        if init is None:
+            return np.zeros(shape, dtype=dtype)
+        init = np.array(init, dtype=dtype).reshape(-1)
+        if init.shape != shape:
+            raise ValueError(
+                f"Provided initial values of shape {init.shape} do not match the "
+                f"data: expected {shape}."
+            )
+        return init
+
+    def _validation_callback(self, X_val, y_val, sample_weight_val):
+        loss = self.loss_
+
+        def score(coef, intercept):
+            raw = safe_sparse_dot(X_val, coef, dense_output=True) + intercept
+            return (
+                loss(y_val, raw, sample_weight=sample_weight_val),
+                self._score_raw(y_val, raw, sample_weight_val),
+            )
+
+        return score
+
+    @staticmethod
+    def _score_raw(y, raw, sample_weight):
+        from sklearn.metrics import r2_score
+
+        return r2_score(y, raw, sample_weight=sample_weight)
+
+    def _decision_function(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel()
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted values.
+        """
+        return self._decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
