@@ -29,7 +29,8 @@ L2 = 2
 ELASTICNET = 3
 
 # Derivatives are clipped to this size, as in scikit-learn, so that one
-# extreme sample cannot produce an infinite step.
+# extreme sample cannot produce an infinite step; the estimator warns when
+# that happens, since the coefficients then mean little.
 MAX_DLOSS = 1e12
 # Below this weight scale, fold the scale into the weights to keep precision.
 WSCALE_THRESHOLD = 1e-9
@@ -110,7 +111,8 @@ def sgd_epoch(
     ``coef`` and ``avg_coef`` are updated in place; ``l1_state`` holds the
     cumulative L1 penalty ``u`` in its last slot and each feature's applied
     penalty before it. Returns the new ``intercept``, ``avg_intercept`` and
-    ``t``, and the sum of weighted losses seen during the pass.
+    ``t``, the sum of weighted losses seen during the pass, and how many
+    derivatives exceeded ``MAX_DLOSS`` (a sign that SGD diverges).
     """
     averaging = average > 0
     v = coef
@@ -123,6 +125,7 @@ def sgd_epoch(
     elif penalty == L1:
         l1_ratio = 1.0
     sumloss = 0.0
+    n_clipped = 0
 
     for idx in range(order.shape[0]):
         i = order[idx]
@@ -154,7 +157,9 @@ def sgd_epoch(
             elif dloss == 0.0:
                 update = 0.0
         else:
-            dloss = min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
+            if abs(dloss) > MAX_DLOSS:
+                n_clipped += 1
+                dloss = min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
             update = -eta * dloss
         update *= weight
 
@@ -194,9 +199,14 @@ def sgd_epoch(
                 elif wscale * z < 0.0:
                     v[j] = min(0.0, v[j] + (u - q[j]) / wscale)
                 q[j] += wscale * (v[j] - z)
+                if averaging:
+                    # Keep past iterates in the average as they were: the
+                    # lazy form would otherwise apply this truncation to
+                    # them too (scikit-learn does).
+                    avg_coef[j] -= avg_a * (v[j] - z)
 
         t += 1.0
 
     _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
     l1_state[n_features] = u
-    return intercept, avg_intercept, t, sumloss
+    return intercept, avg_intercept, t, sumloss, n_clipped

@@ -113,14 +113,6 @@ class BaseSGD(BaseEstimator):
 
     # -- data -----------------------------------------------------------------
 
-    @staticmethod
-    def _check_sample_weight_total(sample_weight):
-        if not sample_weight.sum() > 0:
-            raise ValueError(
-                "The sample weights sum to zero (or less): there is nothing to "
-                "learn from. Give some samples a positive weight."
-            )
-
     def _make_validation_split(self, y, sample_mask):
         """Boolean mask of the samples held out for early stopping."""
         n_samples = y.shape[0]
@@ -204,21 +196,27 @@ class BaseSGD(BaseEstimator):
         t = float(self.t_)
         curves = {"loss": [], "validation_loss": [], "validation_score": []}
         best, no_improvement = np.inf, 0
+        warned_diverging = False
         start_time = time.perf_counter()
 
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(train) if self.shuffle else train
-            intercept, average_intercept, t, sumloss = _sgd.sgd_epoch(
+            intercept, average_intercept, t, sumloss, n_clipped = _sgd.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight, order,
                 coef, intercept, average_coef, average_intercept, l1_state,
                 kind, loss_params, penalty, alpha, l1_ratio, learning_rate, eta,
                 float(self.eta0), float(self.power_t), optimal_init, t,
                 bool(self.fit_intercept), intercept_decay, average,
             )  # fmt: skip
-            self._check_finite(epoch, coef, intercept, average_coef, average_intercept)
             objective = sumloss / max(train.shape[0], 1) + alpha * self._penalty_value(
                 coef, l1_ratio
             )
+            self._check_overflow(
+                epoch, objective, coef, intercept, average_coef, average_intercept
+            )
+            if n_clipped and not warned_diverging:
+                self._warn_diverging(epoch, n_clipped)
+                warned_diverging = True
             curves["loss"].append(objective)
             effective = (coef, intercept)
             if 0 < average <= t - 1:
@@ -264,20 +262,35 @@ class BaseSGD(BaseEstimator):
         return (1.0 - l1_ratio) * l2 + l1_ratio * l1
 
     @staticmethod
-    def _check_finite(epoch, coef, intercept, average_coef, average_intercept):
+    def _check_overflow(
+        epoch, objective, coef, intercept, average_coef, average_intercept
+    ):
         finite = (
-            np.isfinite(intercept)
+            np.isfinite(objective)
+            and np.isfinite(intercept)
             and np.isfinite(average_intercept)
             and np.isfinite(coef).all()
             and np.isfinite(average_coef).all()
         )
         if not finite:
             raise ValueError(
-                f"Floating-point overflow occurred at epoch #{epoch}: the "
-                "coefficients are no longer finite. The learning rate is too "
-                "large for this data; scaling the input with StandardScaler "
-                "or MinMaxScaler, or a smaller eta0, might help."
+                f"Floating-point overflow occurred at epoch #{epoch}: the model "
+                "is no longer finite. Scaling the input with StandardScaler or "
+                "MinMaxScaler, or a smaller eta0, might help."
             )
+
+    @staticmethod
+    def _warn_diverging(epoch, n_clipped):
+        # scikit-learn clips such gradients silently; the coefficients stay
+        # finite but mean little, so say so without failing the fit.
+        warnings.warn(
+            f"SGD is diverging at epoch #{epoch}: the loss gradient exceeded "
+            f"{_sgd.MAX_DLOSS:.0e} for {n_clipped} samples and was clipped. The "
+            "learning rate is too large for this data; scaling the input with "
+            "StandardScaler or MinMaxScaler, or a smaller eta0, might help.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     def _print_epoch(self, epoch, effective, t, objective, curves, start_time):
         coef, intercept = effective

@@ -277,7 +277,6 @@ class SGDRegressor(RegressorMixin, BaseSGD):
         )
         y = y.astype(X.dtype, copy=False)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        self._check_sample_weight_total(sample_weight)
         n_features = X.shape[1]
         if first_call:
             self.coef_ = self._initial_coef(coef_init, (n_features,), X.dtype)
