@@ -145,6 +145,18 @@ def test_optimal_and_passive_aggressive_steps_match_scikit_learn(data, learning_
     assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("loss", SKLEARN_LOSSES)
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+@pytest.mark.parametrize("alpha", [1e-4, 1e-2])
+def test_stops_at_the_same_epoch_as_scikit_learn(loss, penalty, alpha):
+    X, y = _standardized_regression(n_samples=1000, noise=20.0)
+    params = dict(loss=loss, penalty=penalty, alpha=alpha, shuffle=False)
+    ours = SGDRegressor(**params).fit(X, y)
+    theirs = SklearnSGDRegressor(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
+
+
 # -- quality against references ------------------------------------------------
 
 

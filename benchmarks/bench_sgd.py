@@ -1,0 +1,100 @@
+"""Seconds per epoch and held-out quality, sklosses against scikit-learn.
+
+Both estimators get the same data and hyper-parameters in one process; the
+table reports the median time per epoch over ``--repeats`` fits and the
+ratio scikit-learn / sklosses (above 1: sklosses is faster).
+
+    python benchmarks/bench_sgd.py            # the full sizes (a few minutes)
+    python benchmarks/bench_sgd.py --quick    # tiny sizes, a smoke run
+"""
+
+import argparse
+import time
+import warnings
+from functools import partial
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn import linear_model
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import root_mean_squared_error
+
+import sklosses
+
+
+def dense_regression(n_samples, n_features, rng):
+    X = rng.normal(size=(n_samples, n_features))
+    y = X @ rng.normal(size=n_features) + rng.normal(size=n_samples)
+    return X, y
+
+
+def sparse_regression(n_samples, n_features, nnz_per_row, rng):
+    indices = rng.integers(n_features, size=n_samples * nnz_per_row, dtype=np.int32)
+    indptr = np.arange(0, n_samples * nnz_per_row + 1, nnz_per_row)
+    data = rng.normal(size=indices.shape[0]) / np.sqrt(nnz_per_row)
+    X = sp.csr_matrix((data, indices, indptr), shape=(n_samples, n_features))
+    X.sum_duplicates()
+    y = X @ rng.normal(size=n_features) + 0.1 * rng.normal(size=n_samples)
+    return X, y
+
+
+def time_per_epoch(make_model, X, y, epochs, repeats):
+    """Median seconds per epoch of ``fit`` with a fixed number of epochs."""
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(repeats):
+            model = make_model(max_iter=epochs, tol=None)
+            start = time.perf_counter()
+            model.fit(X, y)
+            times.append((time.perf_counter() - start) / epochs)
+    return float(np.median(times)), model
+
+
+def compare(name, estimator, X, y, params, metric, epochs, repeats):
+    """One table row: sklosses's and scikit-learn's ``estimator`` on the same data."""
+    n_test = X.shape[0] // 5
+    X_train, X_test, y_train, y_test = X[n_test:], X[:n_test], y[n_test:], y[:n_test]
+    rows = []
+    for library in (sklosses, linear_model):
+        make_model = partial(getattr(library, estimator), random_state=0, **params)
+        make_model(max_iter=1, tol=None).fit(X_train[:100], y_train[:100])  # compile
+        seconds, model = time_per_epoch(make_model, X_train, y_train, epochs, repeats)
+        rows.append((seconds, metric(model, X_test, y_test)))
+    (ours, our_error), (theirs, their_error) = rows
+    print(
+        f"| {name} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | {theirs / ours:.2f}x "
+        f"| {our_error:.4f} | {their_error:.4f} |"
+    )
+
+
+def rmse(model, X, y):
+    return root_mean_squared_error(y, model.predict(X))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
+    args = parser.parse_args(argv)
+    scale = 1000 if args.quick else 1
+    rng = np.random.default_rng(0)
+
+    runs = {"epochs": args.epochs, "repeats": args.repeats}
+
+    print(
+        "| regression, held-out RMSE | sklosses ms/epoch | scikit-learn ms/epoch "
+        "| speed-up | sklosses RMSE | scikit-learn RMSE |"
+    )
+    print("|---|---|---|---|---|---|")
+    X, y = dense_regression(400_000 // scale, 100, rng)
+    name = f"dense {X.shape[0]:,} x {X.shape[1]}, squared"
+    compare(name, "SGDRegressor", X, y, {}, rmse, **runs)
+    X, y = sparse_regression(200_000 // scale, 2**18, 60, rng)
+    name = f"CSR {X.shape[0]:,} x 2^18, {X.nnz / X.shape[0]:.0f} nnz/row, squared"
+    compare(name, "SGDRegressor", X, y, {"alpha": 1e-6}, rmse, **runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Smoke runs of the benchmarks at tiny sizes, so that they cannot rot."""
+
+import runpy
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_bench_sgd_runs_and_prints_its_tables(capsys):
+    bench = runpy.run_path(str(BENCHMARKS / "bench_sgd.py"))
+    bench["main"](["--quick", "--repeats", "1", "--epochs", "2"])
+    table = capsys.readouterr().out
+    assert "| dense 400 x 100, squared |" in table
+    assert "| CSR 200 x 2^18" in table
