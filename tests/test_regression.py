@@ -199,12 +199,13 @@ def test_smooth_losses_reach_the_regularized_optimum(loss):
 
 
 @pytest.mark.parametrize("quantile", [0.5, 0.9])
-def test_quantile_loss_puts_the_quantile_below_the_prediction(quantile):
+@pytest.mark.parametrize("average", [False, True])
+def test_quantile_loss_puts_the_quantile_below_the_prediction(quantile, average):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 5))
     y = X @ rng.normal(size=5) + rng.standard_t(df=3, size=20_000)
     model = SGDRegressor(
-        loss=QuantileLoss(quantile=quantile), average=True, random_state=0
+        loss=QuantileLoss(quantile=quantile), average=average, random_state=0
     ).fit(X, y)
     coverage = np.mean(y <= model.predict(X))
     assert abs(coverage - quantile) <= 0.02
@@ -289,6 +290,25 @@ def test_partial_fit_over_chunks_is_close_to_fit(data):
             streamed.partial_fit(X[chunk], y[chunk])
     assert_allclose(streamed.coef_, fitted.coef_, rtol=1e-10)
     assert len(streamed.loss_curve_) == 20
+
+
+def test_dataframe_input_keeps_feature_names(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    model = SGDRegressor(random_state=0).fit(frame, y)
+    assert_array_equal(model.feature_names_in_, frame.columns)
+    assert model.n_features_in_ == X.shape[1]
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(frame.rename(columns={"x0": "other"}))
+
+
+def test_verbose_prints_one_line_per_epoch(data, capsys):
+    X, y = data
+    model = SGDRegressor(verbose=1, max_iter=3, tol=None).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("-- Epoch") == model.n_iter_ == 3
+    assert "Avg. loss:" in out and "Norm:" in out
 
 
 def test_float32_input_is_computed_in_float32(data):
