@@ -143,6 +143,26 @@ def loss_derivative(kind, params, y, raw):
 
 
 @nb.njit(cache=True, nogil=True)
+def softmax_cross_entropy(raw, y, gradient):
+    """Multinomial log loss of the logits ``raw`` for class index ``y``.
+
+    Returns ``logsumexp(raw) - raw[y]`` and writes its gradient
+    ``softmax(raw) - onehot(y)`` into ``gradient``.
+    """
+    top = raw[0]
+    for k in range(1, raw.shape[0]):
+        top = max(top, raw[k])
+    total = 0.0
+    for k in range(raw.shape[0]):
+        gradient[k] = math.exp(raw[k] - top)
+        total += gradient[k]
+    for k in range(raw.shape[0]):
+        gradient[k] /= total
+    gradient[y] -= 1.0
+    return top + math.log(total) - raw[y]
+
+
+@nb.njit(cache=True, nogil=True)
 def loss_values(kind, params, y, raw, out):
     """Apply :func:`loss_value` elementwise over 1-D arrays, into ``out``."""
     for i in range(raw.shape[0]):

@@ -12,11 +12,12 @@ CSR rows through ``indptr``/``indices``, by the two row primitives below.
 """
 
 import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from ._losses import loss_derivative, loss_value
+from ._losses import loss_derivative, loss_value, softmax_cross_entropy
 
 # Learning-rate schedules and penalties, in scikit-learn's numbering.
 CONSTANT = 1
@@ -107,11 +108,11 @@ def _row_axpy(data, indices, start, end, dense, scale, v):
 @nb.njit(cache=True, nogil=True)
 def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
     """Make the scale 1 and the average explicit: the same numbers, refreshed."""
-    if averaging:
-        for j in range(v.shape[0]):
-            avg[j] = (avg[j] + avg_a * v[j]) / avg_b
-    for j in range(v.shape[0]):
-        v[j] *= wscale
+    for k in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            if averaging:
+                avg[k, j] = (avg[k, j] + avg_a * v[k, j]) / avg_b
+            v[k, j] *= wscale
 
 
 @nb.njit(cache=True, nogil=True)
@@ -128,9 +129,11 @@ def sgd_epoch(
     intercept,
     avg_coef,
     avg_intercept,
-    l1_state,
+    l1_q,
+    l1_u,
     kind,
     loss_params,
+    multinomial,
     penalty,
     alpha,
     l1_ratio,
@@ -146,22 +149,28 @@ def sgd_epoch(
 ):
     """One pass of SGD over the rows ``order``, updating the model in place.
 
-    ``coef`` and ``avg_coef`` are updated in place; ``l1_state`` holds the
-    cumulative L1 penalty ``u`` in its last slot and each feature's applied
-    penalty before it. Returns the new ``intercept``, ``avg_intercept`` and
-    ``t``, the sum of weighted losses seen during the pass, and how many
-    derivatives exceeded ``MAX_DLOSS`` (a sign that SGD diverges).
+    The model has one row of ``coef`` (and one ``intercept``) per output:
+    one for a binary or regression model, one per class for the multinomial
+    log loss (``multinomial``; ``y`` then holds class indices), which
+    updates every row with the softmax gradient. ``coef``, ``intercept``,
+    their averages and the L1 state ``l1_q`` change in place. Returns the new
+    ``t``, the cumulative L1 penalty ``l1_u``, the sum of weighted losses seen
+    during the pass, and how many derivatives exceeded ``MAX_DLOSS`` (a sign
+    that SGD diverges).
     """
+    n_outputs = coef.shape[0]
     averaging = average > 0
     v = coef
     wscale = 1.0
     avg_a = 0.0
     avg_b = 1.0
-    u = l1_state[n_features]
+    u = l1_u
     if penalty == L2:
         l1_ratio = 0.0
     elif penalty == L1:
         l1_ratio = 1.0
+    raw = np.empty(n_outputs)
+    dloss = np.empty(n_outputs)
     sumloss = 0.0
     n_clipped = 0
 
@@ -173,15 +182,20 @@ def sgd_epoch(
             _prefetch_row(data, indices, ahead_start, ahead_end, dense)
         i = order[idx]
         start, end = _row_bounds(i, indptr, n_features, dense)
-        p = _row_dot(data, indices, start, end, dense, v) * wscale + intercept
+        for k in range(n_outputs):
+            raw[k] = _row_dot(data, indices, start, end, dense, v[k]) * wscale
+            raw[k] += intercept[k]
         if learning_rate == OPTIMAL:
             eta = 1.0 / (alpha * (optimal_init + t - 1.0))
         elif learning_rate == INVSCALING:
             eta = eta0 / t**power_t
         weight = sample_weight[i]
-        loss = loss_value(kind, loss_params, y[i], p)
+        if multinomial:
+            loss = softmax_cross_entropy(raw, int(y[i]), dloss)
+        else:
+            loss = loss_value(kind, loss_params, y[i], raw[0])
+            dloss[0] = loss_derivative(kind, loss_params, y[i], raw[0])
         sumloss += weight * loss
-        dloss = loss_derivative(kind, loss_params, y[i], p)
 
         if learning_rate >= PA1:
             # Passive-aggressive steps: the smallest move that removes the
@@ -192,19 +206,20 @@ def sgd_epoch(
             if learning_rate == PA1:
                 if sqnorm == 0.0:
                     continue
-                update = min(eta0, loss / sqnorm)
+                step = min(eta0, loss / sqnorm)
             else:
-                update = loss / (sqnorm + 0.5 / eta0)
-            if dloss > 0.0:
-                update = -update
-            elif dloss == 0.0:
-                update = 0.0
+                step = loss / (sqnorm + 0.5 / eta0)
+            if dloss[0] > 0.0:
+                dloss[0] = step
+            elif dloss[0] < 0.0:
+                dloss[0] = -step
         else:
-            if abs(dloss) > MAX_DLOSS:
-                n_clipped += 1
-                dloss = min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
-            update = -eta * dloss
-        update *= weight
+            for k in range(n_outputs):
+                if abs(dloss[k]) > MAX_DLOSS:
+                    n_clipped += 1
+                    dloss[k] = min(max(dloss[k], -MAX_DLOSS), MAX_DLOSS)
+                dloss[k] *= eta
+        # From here on, dloss holds minus each output's update.
 
         if penalty == L2 or penalty == ELASTICNET:
             # Never scale to negative values when eta * alpha is too large:
@@ -214,42 +229,62 @@ def sgd_epoch(
                 _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
                 wscale, avg_a, avg_b = 1.0, 0.0, 1.0
 
-        if update != 0.0:
-            _row_axpy(data, indices, start, end, dense, update / wscale, v)
-        if fit_intercept:
-            intercept += update * intercept_decay
+        for k in range(n_outputs):
+            update = -dloss[k] * weight
+            if update != 0.0:
+                _row_axpy(data, indices, start, end, dense, update / wscale, v[k])
+            if fit_intercept:
+                intercept[k] += update * intercept_decay
+            if averaging and average <= t:
+                # Keep the past iterates' share of the lazy average as it is.
+                _row_axpy(
+                    data, indices, start, end, dense, -avg_a * update / wscale,
+                    avg_coef[k],
+                )  # fmt: skip
 
         if averaging and average <= t:
             # Lazy running mean of the weights over steps t >= average.
             num_seen = t - average + 1.0
             mu = 1.0 / num_seen
-            _row_axpy(
-                data, indices, start, end, dense, -avg_a * update / wscale, avg_coef
-            )
             if num_seen > 1.0:
                 avg_b /= 1.0 - mu
             avg_a += mu * avg_b * wscale
-            avg_intercept += (intercept - avg_intercept) * mu
+            for k in range(n_outputs):
+                avg_intercept[k] += (intercept[k] - avg_intercept[k]) * mu
 
         if penalty == L1 or penalty == ELASTICNET:
             u += l1_ratio * eta * alpha
-            q = l1_state
-            for k in range(start, end):
-                j = k - start if dense else indices[k]
-                z = v[j]
-                if wscale * z > 0.0:
-                    v[j] = max(0.0, v[j] - (u + q[j]) / wscale)
-                elif wscale * z < 0.0:
-                    v[j] = min(0.0, v[j] + (u - q[j]) / wscale)
-                q[j] += wscale * (v[j] - z)
-                if averaging:
-                    # Keep past iterates in the average as they were: the
-                    # lazy form would otherwise apply this truncation to
-                    # them too (scikit-learn does).
-                    avg_coef[j] -= avg_a * (v[j] - z)
+            for k in range(n_outputs):
+                _l1_truncate(
+                    data, indices, start, end, dense, v[k], l1_q[k], u, wscale,
+                    averaging, avg_coef[k], avg_a,
+                )  # fmt: skip
 
         t += 1.0
 
     _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
-    l1_state[n_features] = u
-    return intercept, avg_intercept, t, sumloss, n_clipped
+    return t, u, sumloss, n_clipped
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _l1_truncate(
+    data, indices, start, end, dense, v, q, u, wscale, averaging, avg, avg_a
+):
+    """Cumulative L1 penalty on the features of one row (Tsuruoka et al. 2009).
+
+    Each weight receives the penalty ``u`` accumulated so far minus what it
+    already received (``q``), without crossing zero.
+    """
+    for k in range(start, end):
+        j = k - start if dense else indices[k]
+        z = v[j]
+        if wscale * z > 0.0:
+            v[j] = max(0.0, v[j] - (u + q[j]) / wscale)
+        elif wscale * z < 0.0:
+            v[j] = min(0.0, v[j] + (u - q[j]) / wscale)
+        q[j] += wscale * (v[j] - z)
+        if averaging:
+            # Keep past iterates in the average as they were: the lazy form
+            # would otherwise apply this truncation to them too (scikit-learn
+            # does).
+            avg[j] -= avg_a * (v[j] - z)

@@ -37,13 +37,10 @@ MAX_INT = np.iinfo(np.int32).max
 
 
 class SGDResult:
-    """What one run of epochs produced for one binary or regression model."""
+    """What one run of epochs produced, besides the coefficients."""
 
-    def __init__(self, intercept, average_intercept, n_iter, t, curves):
-        self.intercept = intercept
-        self.average_intercept = average_intercept
+    def __init__(self, n_iter, curves):
         self.n_iter = n_iter
-        self.t = t
         self.curves = curves
 
 
@@ -157,12 +154,17 @@ class BaseSGD(BaseEstimator):
         validation_mask,
         validation_callback,
         seed,
+        multinomial=False,
     ):
-        """Run up to ``max_iter`` epochs on one output; ``coef`` changes in place.
+        """Run up to ``max_iter`` epochs of SGD on one model, updated in place.
 
-        ``validation_callback(coef, intercept)``, when given, returns the
-        validation loss and score of those coefficients; early stopping then
-        watches the score, otherwise the training objective is watched.
+        ``coef`` has shape (n_outputs, n_features) and ``intercept``
+        (n_outputs,): one output for a binary or regression model, one per
+        class for the multinomial log loss. The averages have the same
+        shapes, or no columns when not averaging. ``validation_callback(coef,
+        intercept)``, when given, returns the validation loss and score of
+        those coefficients; early stopping then watches the score, otherwise
+        the training objective is watched.
         """
         n_samples, n_features = X.shape
         if sp.issparse(X):
@@ -190,7 +192,8 @@ class BaseSGD(BaseEstimator):
 
         train = np.flatnonzero(~validation_mask)
         rng = np.random.default_rng(seed)
-        l1_state = np.zeros(n_features + 1)
+        l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
+        l1_u = 0.0
         tol = -np.inf if self.tol is None else self.tol
         eta = float(self.eta0)
         t = float(self.t_)
@@ -201,12 +204,12 @@ class BaseSGD(BaseEstimator):
 
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(train) if self.shuffle else train
-            intercept, average_intercept, t, sumloss, n_clipped = _sgd.sgd_epoch(
+            t, l1_u, sumloss, n_clipped = _sgd.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight, order,
-                coef, intercept, average_coef, average_intercept, l1_state,
-                kind, loss_params, penalty, alpha, l1_ratio, learning_rate, eta,
-                float(self.eta0), float(self.power_t), optimal_init, t,
-                bool(self.fit_intercept), intercept_decay, average,
+                coef, intercept, average_coef, average_intercept, l1_q, l1_u,
+                kind, loss_params, multinomial, penalty, alpha, l1_ratio,
+                learning_rate, eta, float(self.eta0), float(self.power_t),
+                optimal_init, t, bool(self.fit_intercept), intercept_decay, average,
             )  # fmt: skip
             objective = sumloss / max(train.shape[0], 1) + alpha * self._penalty_value(
                 coef, l1_ratio
@@ -248,7 +251,7 @@ class BaseSGD(BaseEstimator):
                             f"{time.perf_counter() - start_time:.2f} seconds"
                         )
                     break
-        return SGDResult(intercept, average_intercept, epoch, t, curves)
+        return SGDResult(epoch, curves)
 
     def _penalty_value(self, coef, l1_ratio):
         if self.penalty is None:
@@ -257,7 +260,7 @@ class BaseSGD(BaseEstimator):
             l1_ratio = 0.0
         elif self.penalty == "l1":
             l1_ratio = 1.0
-        l2 = 0.5 * float(np.dot(coef, coef)) if l1_ratio < 1 else 0.0
+        l2 = 0.5 * float(np.vdot(coef, coef)) if l1_ratio < 1 else 0.0
         l1 = float(np.abs(coef).sum()) if l1_ratio > 0 else 0.0
         return (1.0 - l1_ratio) * l2 + l1_ratio * l1
 
@@ -265,12 +268,9 @@ class BaseSGD(BaseEstimator):
     def _check_overflow(
         epoch, objective, coef, intercept, average_coef, average_intercept
     ):
-        finite = (
-            np.isfinite(objective)
-            and np.isfinite(intercept)
-            and np.isfinite(average_intercept)
-            and np.isfinite(coef).all()
-            and np.isfinite(average_coef).all()
+        finite = np.isfinite(objective) and all(
+            np.isfinite(values).all()
+            for values in (coef, intercept, average_coef, average_intercept)
         )
         if not finite:
             raise ValueError(
@@ -296,7 +296,8 @@ class BaseSGD(BaseEstimator):
         coef, intercept = effective
         line = (
             f"-- Epoch {epoch}\nNorm: {np.linalg.norm(coef):.2f}, NNZs: "
-            f"{np.count_nonzero(coef)}, Bias: {intercept:.6f}, T: {int(t - 1)}, "
+            f"{np.count_nonzero(coef)}, "
+            f"Bias: {np.array2string(intercept, precision=6)}, T: {int(t - 1)}, "
             f"Avg. loss: {objective:.6f}"
         )
         if curves["validation_loss"]:

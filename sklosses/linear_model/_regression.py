@@ -303,15 +303,18 @@ class SGDRegressor(RegressorMixin, BaseSGD):
             )
         else:
             coef, intercept = self.coef_, self.intercept_
-            average_coef, average_intercept = np.zeros(0, X.dtype), np.zeros(1)
+            average_coef, average_intercept = (
+                np.zeros((1, 0), X.dtype),
+                np.zeros(1, X.dtype),
+            )
         result = self._run_sgd(
             X,
             y,
             sample_weight,
-            coef,
-            float(intercept[0]),
-            average_coef,
-            float(average_intercept[0]),
+            coef.reshape(1, -1),
+            intercept,
+            average_coef.reshape(1, -1),
+            average_intercept,
             loss=loss,
             max_iter=max_iter,
             validation_mask=validation_mask,
@@ -325,9 +328,7 @@ class SGDRegressor(RegressorMixin, BaseSGD):
             self.validation_loss_curve_.extend(result.curves["validation_loss"])
             self.validation_score_curve_.extend(result.curves["validation_score"])
 
-        intercept[0] = result.intercept
         if self.average:
-            self._average_intercept[0] = result.average_intercept
             if self.average <= self.t_ - 1.0:
                 self.coef_ = self._average_coef
                 self.intercept_ = self._average_intercept
@@ -352,7 +353,7 @@ class SGDRegressor(RegressorMixin, BaseSGD):
         loss = self.loss_
 
         def score(coef, intercept):
-            raw = safe_sparse_dot(X_val, coef, dense_output=True) + intercept
+            raw = safe_sparse_dot(X_val, coef[0], dense_output=True) + intercept[0]
             return (
                 loss(y_val, raw, sample_weight=sample_weight_val),
                 self._score_raw(y_val, raw, sample_weight_val),
