@@ -1,7 +1,7 @@
 """SGD-trained linear models where the loss is an object you pass in."""
 
-from .linear_model import SGDRegressor
+from .linear_model import SGDClassifier, SGDRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SGDRegressor"]
+__all__ = ["SGDClassifier", "SGDRegressor"]

@@ -116,7 +116,9 @@ class BaseSGD(BaseEstimator):
         validation_mask = np.zeros(n_samples, dtype=bool)
         if not self.early_stopping:
             return validation_mask
-        splitter = StratifiedShuffleSplit if is_classifier(self) else ShuffleSplit
+        # Stratify classes; multilabel targets are split at random.
+        stratify = is_classifier(self) and y.ndim == 1
+        splitter = StratifiedShuffleSplit if stratify else ShuffleSplit
         cv = splitter(
             test_size=self.validation_fraction, random_state=self.random_state
         )

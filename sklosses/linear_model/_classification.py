@@ -1,0 +1,656 @@
+"""SGDClassifier: scikit-learn's SGDClassifier with the loss as an object,
+true multinomial softmax and native multilabel targets."""
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ..losses import LogLoss, Loss, get_loss, loss_names
+from ..losses._base import normalize_ovr_proba
+from ._base import MAX_INT, BaseSGD
+
+
+def _loss_is_probabilistic(estimator):
+    try:
+        return get_loss(estimator.loss).is_probabilistic
+    except ValueError:
+        return False
+
+
+class SGDClassifier(ClassifierMixin, BaseSGD):
+    r"""Linear classifiers fitted by stochastic gradient descent on a chosen loss.
+
+    A drop-in replacement for :class:`sklearn.linear_model.SGDClassifier`:
+    the same parameters, defaults, attributes and methods, where ``loss``
+    may also be a :class:`sklosses.losses.Loss` object. It adds the true
+    multinomial (softmax) cross-entropy for more than two classes, native
+    multilabel targets, and per-epoch loss curves.
+
+    Targets may be:
+
+    - binary: one model, ``coef_`` of shape (1, n_features);
+    - multiclass: one-vs-rest (K binary models fitted in parallel threads
+      with ``n_jobs``), or with the log loss one multinomial model whose
+      ``predict_proba`` is the softmax (see ``multi_class``);
+    - multilabel, a 2-D indicator matrix: one binary model per column
+      (independent sigmoids for the log loss); ``predict`` returns the
+      indicator matrix.
+
+    Each model minimizes :math:`\frac1n \sum_i s_i L(y_i, x_i^\top w + b) +
+    \alpha R(w)` one sample at a time, with sample weights :math:`s_i` (times
+    the class weights) and the penalty :math:`R`.
+
+    Parameters
+    ----------
+    loss : str or Loss, default="hinge"
+        The loss: a :class:`~sklosses.losses.Loss` object or one of
+        scikit-learn's names ``"hinge"``, ``"log_loss"`` (``"log"``),
+        ``"modified_huber"``, ``"squared_hinge"``, ``"perceptron"``, and the
+        regression losses, trained on -1/+1 targets. ``"log_loss"`` and
+        ``"modified_huber"`` give probabilities.
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        The regularization term.
+    alpha : float, default=0.0001
+        Constant that multiplies the regularization term; also sets the step
+        size of ``learning_rate="optimal"``.
+    l1_ratio : float or None, default=0.15
+        Elastic-net mixing: 0 is pure L2, 1 pure L1.
+    fit_intercept : bool, default=True
+        Whether to fit intercepts.
+    max_iter : int, default=1000
+        Maximum number of epochs in ``fit``.
+    tol : float or None, default=1e-3
+        Training stops when the watched quantity (the training objective, or
+        the validation score with ``early_stopping``) has not improved by
+        ``tol`` for ``n_iter_no_change`` consecutive epochs.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order each epoch.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    epsilon : float, default=0.1
+        Threshold of ``"huber"`` and the epsilon-insensitive losses given by
+        name.
+    n_jobs : int or None, default=None
+        Threads fitting one-vs-rest and multilabel models; the compiled loop
+        releases the GIL. Results do not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the validation split.
+    learning_rate : {"optimal", "constant", "invscaling", "adaptive", "pa1", \
+"pa2"}, default="optimal"
+        The step-size schedule, as in scikit-learn (PA-I and PA-II only with
+        the hinge loss).
+    eta0 : float, default=0.01
+        Initial step size for the "constant", "invscaling" and "adaptive"
+        schedules; the aggressiveness of "pa1" and "pa2".
+    power_t : float, default=0.5
+        Exponent of the invscaling schedule.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when the
+        accuracy there stops improving.
+    validation_fraction : float, default=0.1
+        Share of the data held out with ``early_stopping``.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    average : bool or int, default=False
+        Average the weights over the steps, from the start when ``True``,
+        from the given sample count otherwise.
+    multi_class : {"auto", "ovr", "multinomial"}, default="auto"
+        How more than two classes are fitted: ``"ovr"``, one binary model
+        per class as scikit-learn does; ``"multinomial"``, one softmax model
+        (log loss only); ``"auto"``, multinomial for the log loss and
+        one-vs-rest otherwise. Multilabel targets always get one binary model
+        per label.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights of the features.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels; for multilabel targets, the column indices.
+    n_iter_ : int
+        Epochs run (the most of any one-vs-rest model).
+    t_ : float
+        Number of weight updates performed, plus one.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names.
+    loss_ : Loss
+        The loss object trained on.
+    loss_curve_ : list of float
+        Mean training objective (weighted loss plus penalty) per epoch; the
+        mean over the binary models for one-vs-rest and multilabel targets.
+    validation_loss_curve_ : list of float
+        With ``early_stopping``: the mean loss on the validation split per
+        epoch.
+    validation_score_curve_ : list of float
+        With ``early_stopping``: the accuracy on the validation split per
+        epoch (the binary models' mean for one-vs-rest and multilabel).
+
+    See Also
+    --------
+    sklearn.linear_model.SGDClassifier : The estimator this one extends.
+    SGDRegressor : The same engine for regression.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklosses import SGDClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(
+    ...     StandardScaler(), SGDClassifier(loss="log_loss", random_state=0)
+    ... ).fit(X, y)
+    >>> model[-1].coef_.shape  # one softmax model over the three classes
+    (3, 4)
+    >>> model.predict(X[:2])
+    array([0, 0])
+    >>> float(model.predict_proba(X[:1]).sum())
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(loss_names("classification"))), Loss],
+        "n_jobs": [Integral, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "multi_class": [StrOptions({"auto", "ovr", "multinomial"})],
+    }
+
+    def __init__(
+        self,
+        loss="hinge",
+        *,
+        penalty="l2",
+        alpha=0.0001,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        max_iter=1000,
+        tol=1e-3,
+        shuffle=True,
+        verbose=0,
+        epsilon=0.1,
+        n_jobs=None,
+        random_state=None,
+        learning_rate="optimal",
+        eta0=0.01,
+        power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        class_weight=None,
+        warm_start=False,
+        average=False,
+        multi_class="auto",
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.average = average
+        self.multi_class = multi_class
+
+    # -- fitting ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model by SGD over up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. C-ordered float64/float32 arrays and CSR matrices
+            are used in place, without a copy.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 2-D indicator matrix of labels (multilabel).
+        coef_init : ndarray of shape (n_classes, n_features), default=None
+            Initial coefficients.
+        intercept_init : ndarray of shape (n_classes,), default=None
+            Initial intercepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, multiplied by ``class_weight``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        loss = self._get_loss()
+        self._more_validate_params(loss)
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = (
+                self.intercept_ if intercept_init is None else intercept_init
+            )
+        for attribute in ("classes_", "coef_", "intercept_", "_average_coef"):
+            self.__dict__.pop(attribute, None)
+        self.t_ = 1.0
+        self._reset_curves()
+        self._partial_fit(
+            X, y, None, sample_weight, loss, self.max_iter, coef_init, intercept_init,
+            classes_from_y=True,
+        )  # fmt: skip
+        self._warn_if_not_converged()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of SGD over the given samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Its class labels, or its label indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that may appear, over all calls; required on the
+            first call for class labels, ignored for indicator matrices.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, multiplied by ``class_weight``.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        loss = self._get_loss()
+        if not hasattr(self, "classes_"):
+            self._more_validate_params(loss, for_partial_fit=True)
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight 'balanced' is not supported for partial_fit: the "
+                    "class frequencies of one batch are not those of the data. "
+                    "Compute the weights with sklearn.utils.compute_class_weight("
+                    "'balanced', classes=classes, y=y) on a large enough sample "
+                    "and pass them as a dict."
+                )
+            self.t_ = 1.0
+            self._reset_curves()
+        return self._partial_fit(X, y, classes, sample_weight, loss, 1, None, None)
+
+    def _reset_curves(self):
+        self.loss_curve_ = []
+        if self.early_stopping:
+            self.validation_loss_curve_ = []
+            self.validation_score_curve_ = []
+
+    def _partial_fit(
+        self,
+        X,
+        y,
+        classes,
+        sample_weight,
+        loss,
+        max_iter,
+        coef_init,
+        intercept_init,
+        classes_from_y=False,
+    ):
+        first_call = not hasattr(self, "classes_")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            accept_large_sparse=False,
+            multi_output=True,
+            reset=first_call,
+        )
+        multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
+        if not multilabel:
+            check_classification_targets(y)
+            y = column_or_1d(y, warn=True)
+        if first_call:
+            self.classes_ = _first_classes(y, classes, multilabel, classes_from_y)
+        elif multilabel != (self._mode == "multilabel"):
+            raise ValueError(
+                "y is a label indicator matrix in one call and class labels in "
+                "another: partial_fit needs the same kind of target every time."
+            )
+        n_classes = self.classes_.shape[0]
+        if not multilabel:
+            unseen = np.setdiff1d(y, self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains labels {unseen.tolist()} that are not in classes "
+                    f"{self.classes_.tolist()}."
+                )
+            if n_classes < 2:
+                raise ValueError(
+                    "The number of classes has to be greater than one; got "
+                    f"{n_classes} class"
+                )
+        self._mode = self._resolve_mode(loss, n_classes, multilabel)
+        n_models = 1 if self._mode == "binary" else n_classes
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if getattr(self, "coef_", None) is None or coef_init is not None:
+            self._allocate_coef(
+                n_models, X.shape[1], X.dtype, coef_init, intercept_init
+            )
+        self.loss_ = loss
+
+        validation_mask = self._make_validation_split(y, sample_weight > 0)
+        if self._mode == "multinomial":
+            results = [
+                self._fit_multinomial(
+                    X, y, sample_weight, loss, max_iter, validation_mask
+                )
+            ]
+        else:
+            results = self._fit_binary_models(
+                X, y, sample_weight, loss, max_iter, validation_mask
+            )
+
+        self.n_iter_ = max(result.n_iter for result in results)
+        self.t_ += self.n_iter_ * X.shape[0]
+        for name in ("loss", "validation_loss", "validation_score"):
+            curve = _mean_curve([result.curves[name] for result in results])
+            if name == "loss" or self.early_stopping:
+                getattr(self, f"{name}_curve_").extend(curve)
+        if self.average:
+            use_average = self.average <= self.t_ - 1.0
+            self.coef_ = self._average_coef if use_average else self._standard_coef
+            self.intercept_ = (
+                self._average_intercept if use_average else self._standard_intercept
+            )
+        return self
+
+    def _resolve_mode(self, loss, n_classes, multilabel):
+        is_log = isinstance(loss, LogLoss)
+        if self.multi_class == "multinomial" and not is_log and not multilabel:
+            raise ValueError(
+                "multi_class='multinomial' needs the log loss (softmax "
+                f"cross-entropy), got {loss!r}."
+            )
+        if multilabel:
+            # Labels are not exclusive: one binary model per label, whatever
+            # multi_class says about exclusive classes.
+            return "multilabel"
+        if n_classes == 2:
+            return "binary"
+        if self.multi_class == "multinomial" or (self.multi_class == "auto" and is_log):
+            return "multinomial"
+        return "ovr"
+
+    def _allocate_coef(self, n_models, n_features, dtype, coef_init, intercept_init):
+        shape = (n_models, n_features)
+        if coef_init is None:
+            self.coef_ = np.zeros(shape, dtype=dtype)
+        else:
+            self.coef_ = np.array(coef_init, dtype=dtype).reshape(-1, n_features)
+            if self.coef_.shape != shape:
+                raise ValueError(
+                    f"Provided coef_init of shape {np.shape(coef_init)} does not "
+                    f"match the data: expected {shape}."
+                )
+        if intercept_init is None:
+            self.intercept_ = np.zeros(n_models, dtype=dtype)
+        else:
+            self.intercept_ = np.array(intercept_init, dtype=dtype).reshape(-1)
+            if self.intercept_.shape != (n_models,):
+                raise ValueError(
+                    f"Provided intercept_init of shape {np.shape(intercept_init)} "
+                    f"does not match the data: expected ({n_models},)."
+                )
+        if self.average:
+            self._standard_coef = self.coef_
+            self._standard_intercept = self.intercept_
+            self._average_coef = np.zeros(shape, dtype=dtype)
+            self._average_intercept = np.zeros(n_models, dtype=dtype)
+
+    def _model_arrays(self, rows, dtype):
+        """The coefficient arrays the engine updates in place, for ``rows``."""
+        if self.average:
+            return (
+                self._standard_coef[rows],
+                self._standard_intercept[rows],
+                self._average_coef[rows],
+                self._average_intercept[rows],
+            )
+        n_outputs = rows.stop - rows.start
+        return (
+            self.coef_[rows],
+            self.intercept_[rows],
+            np.zeros((n_outputs, 0), dtype=dtype),
+            np.zeros(n_outputs, dtype=dtype),
+        )
+
+    def _fit_binary_models(self, X, y, sample_weight, loss, max_iter, validation_mask):
+        """Binary, one-vs-rest and multilabel: one binary model per output."""
+        class_weight = self._class_weight(y)
+        negative = -1.0 if loss.label_encoding == "signed" else 0.0
+        if self._mode == "binary":
+            positives = [y == self.classes_[1]]
+            negative_weights = [class_weight[0]]
+            positive_weights = [class_weight[1]]
+            seeds = [check_random_state(self.random_state).randint(MAX_INT)]
+        else:
+            if self._mode == "multilabel":
+                positives = [y[:, k] > 0 for k in range(y.shape[1])]
+            else:
+                positives = [y == label for label in self.classes_]
+            # As scikit-learn: one-vs-rest weighs each model's positive class.
+            positive_weights = class_weight
+            negative_weights = np.ones_like(class_weight)
+            seeds = check_random_state(self.random_state).randint(
+                MAX_INT, size=len(positives)
+            )
+
+        def fit_one(k, positive):
+            y_k = np.where(positive, 1.0, negative).astype(X.dtype)
+            weight_k = sample_weight * np.where(
+                positive, positive_weights[k], negative_weights[k]
+            ).astype(X.dtype)
+            callback = None
+            if self.early_stopping:
+                callback = _binary_validation(
+                    loss,
+                    X[validation_mask],
+                    y_k[validation_mask],
+                    sample_weight[validation_mask],
+                )
+            return self._run_sgd(
+                X, y_k, weight_k, *self._model_arrays(slice(k, k + 1), X.dtype),
+                loss=loss, max_iter=max_iter, validation_mask=validation_mask,
+                validation_callback=callback, seed=seeds[k],
+            )  # fmt: skip
+
+        if len(positives) == 1:
+            return [fit_one(0, positives[0])]
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(fit_one)(k, positive) for k, positive in enumerate(positives)
+        )
+
+    def _fit_multinomial(self, X, y, sample_weight, loss, max_iter, validation_mask):
+        y_index = np.searchsorted(self.classes_, y)
+        weight = sample_weight * self._class_weight(y)[y_index].astype(X.dtype)
+        callback = None
+        if self.early_stopping:
+            callback = _multinomial_validation(
+                loss,
+                X[validation_mask],
+                y_index[validation_mask],
+                sample_weight[validation_mask],
+            )
+        seed = check_random_state(self.random_state).randint(MAX_INT)
+        return self._run_sgd(
+            X, y_index.astype(X.dtype), weight,
+            *self._model_arrays(slice(0, len(self.classes_)), X.dtype),
+            loss=loss, max_iter=max_iter, validation_mask=validation_mask,
+            validation_callback=callback, seed=seed, multinomial=True,
+        )  # fmt: skip
+
+    def _class_weight(self, y):
+        if self._mode == "multilabel":
+            if self.class_weight is not None:
+                raise ValueError(
+                    "class_weight is not supported for multilabel targets; use "
+                    "sample_weight."
+                )
+            return np.ones(len(self.classes_))
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+
+    # -- predicting ---------------------------------------------------------------
+
+    def decision_function(self, X):
+        """Raw scores ``X @ coef_.T + intercept_``: logits for the log loss.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column for binary problems, whose sign picks the class
+            ``classes_[1]``; one per class or label otherwise.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels, or the label indicator matrix.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels.
+        """
+        scores = self.decision_function(X)
+        if self._mode == "multilabel":
+            return (scores > 0).astype(int)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[scores.argmax(axis=1)]
+
+    @available_if(_loss_is_probabilistic)
+    def predict_proba(self, X):
+        """Class probabilities, for the log and modified Huber losses.
+
+        Binary: the loss's link of the score. Multinomial: the softmax of the
+        scores. One-vs-rest: each class's binary probability, normalized
+        over the classes as in scikit-learn. Multilabel: each label's
+        probability.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, in the order of ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if self._mode in ("binary", "multinomial"):
+            return self.loss_.predict_proba(scores)
+        proba = self.loss_.inverse_link(scores)
+        return proba if self._mode == "multilabel" else normalize_ovr_proba(proba)
+
+    @available_if(_loss_is_probabilistic)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, in the order of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _first_classes(y, classes, multilabel, classes_from_y):
+    if multilabel:
+        return np.arange(y.shape[1])
+    if classes_from_y:
+        return np.unique(y)
+    if classes is None:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    return np.unique(classes)
+
+
+def _mean_curve(curves):
+    """Mean over models of per-epoch values; a model that stopped keeps its last."""
+    length = max(len(curve) for curve in curves)
+    if length == 0:
+        return []
+    padded = [curve + curve[-1:] * (length - len(curve)) for curve in curves]
+    return list(np.mean(padded, axis=0))
+
+
+def _binary_validation(loss, X_val, y_val, sample_weight_val):
+    def score(coef, intercept):
+        raw = safe_sparse_dot(X_val, coef[0], dense_output=True) + intercept[0]
+        accuracy = np.average((raw > 0) == (y_val > 0), weights=sample_weight_val)
+        return loss(y_val, raw, sample_weight=sample_weight_val), float(accuracy)
+
+    return score
+
+
+def _multinomial_validation(loss, X_val, y_val, sample_weight_val):
+    def score(coef, intercept):
+        raw = safe_sparse_dot(X_val, coef.T, dense_output=True) + intercept
+        accuracy = np.average(raw.argmax(axis=1) == y_val, weights=sample_weight_val)
+        return loss(y_val, raw, sample_weight=sample_weight_val), float(accuracy)
+
+    return score
