@@ -155,8 +155,10 @@ def sgd_epoch(
     updates every row with the softmax gradient. ``coef``, ``intercept``,
     their averages and the L1 state ``l1_q`` change in place. Returns the new
     ``t``, the cumulative L1 penalty ``l1_u``, the sum of weighted losses seen
-    during the pass, and how many derivatives exceeded ``MAX_DLOSS`` (a sign
-    that SGD diverges).
+    during the pass, the sum of the penalties of the weights each sample saw
+    (as scikit-learn's objective counts them; zero for passive-aggressive
+    steps), and how many derivatives exceeded ``MAX_DLOSS`` (a sign that SGD
+    diverges).
     """
     n_outputs = coef.shape[0]
     averaging = average > 0
@@ -173,6 +175,20 @@ def sgd_epoch(
     dloss = np.empty(n_outputs)
     sumloss = 0.0
     n_clipped = 0
+    # The penalty of the current weights is kept up to date in O(nnz) per
+    # step: ||v||^2 and ||v||_1 of the unscaled weights change only on the
+    # features a row touches (and the L2 norm, algebraically, by the update).
+    has_l1 = penalty == L1 or penalty == ELASTICNET
+    track_penalty = penalty != NO_PENALTY and learning_rate < PA1
+    sq_v = 0.0
+    abs_v = 0.0
+    if track_penalty:
+        for k in range(n_outputs):
+            for j in range(v.shape[1]):
+                sq_v += v[k, j] * v[k, j]
+                abs_v += abs(v[k, j])
+    sumpenalty = 0.0
+    xv = np.empty(n_outputs)
 
     n_visits = order.shape[0]
     for idx in range(n_visits):
@@ -183,8 +199,11 @@ def sgd_epoch(
         i = order[idx]
         start, end = _row_bounds(i, indptr, n_features, dense)
         for k in range(n_outputs):
-            raw[k] = _row_dot(data, indices, start, end, dense, v[k]) * wscale
-            raw[k] += intercept[k]
+            xv[k] = _row_dot(data, indices, start, end, dense, v[k])
+            raw[k] = xv[k] * wscale + intercept[k]
+        if track_penalty:
+            sumpenalty += (1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_v
+            sumpenalty += l1_ratio * wscale * abs_v
         if learning_rate == OPTIMAL:
             eta = 1.0 / (alpha * (optimal_init + t - 1.0))
         elif learning_rate == INVSCALING:
@@ -200,9 +219,7 @@ def sgd_epoch(
         if learning_rate >= PA1:
             # Passive-aggressive steps: the smallest move that removes the
             # loss, capped (PA-I) or damped (PA-II) by eta0.
-            sqnorm = 0.0
-            for k in range(start, end):
-                sqnorm += data[k] * data[k]
+            sqnorm = _row_sqnorm(data, start, end)
             if learning_rate == PA1:
                 if sqnorm == 0.0:
                     continue
@@ -227,12 +244,24 @@ def sgd_epoch(
             wscale *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
             if wscale < WSCALE_THRESHOLD:
                 _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
+                sq_v *= wscale * wscale
+                abs_v *= wscale
                 wscale, avg_a, avg_b = 1.0, 0.0, 1.0
 
+        x_sq = 0.0
+        if track_penalty and not has_l1:
+            x_sq = _row_sqnorm(data, start, end)
         for k in range(n_outputs):
             update = -dloss[k] * weight
+            if track_penalty and has_l1:
+                before_sq, before_abs = _touched_norms(indices, start, end, dense, v[k])
+                sq_v -= before_sq
+                abs_v -= before_abs
             if update != 0.0:
-                _row_axpy(data, indices, start, end, dense, update / wscale, v[k])
+                step = update / wscale
+                _row_axpy(data, indices, start, end, dense, step, v[k])
+                if track_penalty and not has_l1:
+                    sq_v += step * (2.0 * xv[k] + step * x_sq)
             if fit_intercept:
                 intercept[k] += update * intercept_decay
             if averaging and average <= t:
@@ -259,11 +288,37 @@ def sgd_epoch(
                     data, indices, start, end, dense, v[k], l1_q[k], u, wscale,
                     averaging, avg_coef[k], avg_a,
                 )  # fmt: skip
+                if track_penalty:
+                    after_sq, after_abs = _touched_norms(
+                        indices, start, end, dense, v[k]
+                    )
+                    sq_v += after_sq
+                    abs_v += after_abs
 
         t += 1.0
 
     _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
-    return t, u, sumloss, n_clipped
+    return t, u, sumloss, sumpenalty, n_clipped
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row_sqnorm(data, start, end):
+    acc = 0.0
+    for k in range(start, end):
+        acc += data[k] * data[k]
+    return acc
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _touched_norms(indices, start, end, dense, v):
+    """Squared and absolute sums of the weights a row touches."""
+    sq = 0.0
+    ab = 0.0
+    for k in range(start, end):
+        z = v[k - start] if dense else v[indices[k]]
+        sq += z * z
+        ab += abs(z)
+    return sq, ab
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

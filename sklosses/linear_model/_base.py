@@ -206,16 +206,16 @@ class BaseSGD(BaseEstimator):
 
         for epoch in range(1, max_iter + 1):
             order = rng.permutation(train) if self.shuffle else train
-            t, l1_u, sumloss, n_clipped = _sgd.sgd_epoch(
+            t, l1_u, sumloss, sumpenalty, n_clipped = _sgd.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight, order,
                 coef, intercept, average_coef, average_intercept, l1_q, l1_u,
                 kind, loss_params, multinomial, penalty, alpha, l1_ratio,
                 learning_rate, eta, float(self.eta0), float(self.power_t),
                 optimal_init, t, bool(self.fit_intercept), intercept_decay, average,
             )  # fmt: skip
-            objective = sumloss / max(train.shape[0], 1) + alpha * self._penalty_value(
-                coef, l1_ratio
-            )
+            # scikit-learn's objective: the mean over the epoch of each
+            # sample's loss plus the penalty of the weights it saw.
+            objective = (sumloss + alpha * sumpenalty) / max(train.shape[0], 1)
             self._check_overflow(
                 epoch, objective, coef, intercept, average_coef, average_intercept
             )
@@ -254,17 +254,6 @@ class BaseSGD(BaseEstimator):
                         )
                     break
         return SGDResult(epoch, curves)
-
-    def _penalty_value(self, coef, l1_ratio):
-        if self.penalty is None:
-            return 0.0
-        if self.penalty == "l2":
-            l1_ratio = 0.0
-        elif self.penalty == "l1":
-            l1_ratio = 1.0
-        l2 = 0.5 * float(np.vdot(coef, coef)) if l1_ratio < 1 else 0.0
-        l1 = float(np.abs(coef).sum()) if l1_ratio > 0 else 0.0
-        return (1.0 - l1_ratio) * l2 + l1_ratio * l1
 
     @staticmethod
     def _check_overflow(
