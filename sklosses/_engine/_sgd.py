@@ -36,6 +36,10 @@ ELASTICNET = 3
 # extreme sample cannot produce an infinite step; the estimator warns when
 # that happens, since the coefficients then mean little.
 MAX_DLOSS = 1e12
+# A softmax step moves every pairwise margin by up to twice the step (the
+# true class up, the others down), so the "optimal" schedule takes half steps
+# with the multinomial loss: the margin moves as far as with one-vs-rest.
+SOFTMAX_OPTIMAL_SCALE = 0.5
 # Below this weight scale, fold the scale into the weights to keep precision.
 WSCALE_THRESHOLD = 1e-9
 # Rows visited in random order miss the cache; asking for the row this many
@@ -206,6 +210,8 @@ def sgd_epoch(
             sumpenalty += l1_ratio * wscale * abs_v
         if learning_rate == OPTIMAL:
             eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+            if multinomial:
+                eta *= SOFTMAX_OPTIMAL_SCALE
         elif learning_rate == INVSCALING:
             eta = eta0 / t**power_t
         weight = sample_weight[i]
