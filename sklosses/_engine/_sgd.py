@@ -99,6 +99,22 @@ def _row_dot(data, indices, start, end, dense, v):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def _row_dot_sqnorm(data, indices, start, end, dense, v):
+    """The row's dot product with ``v``, and its squared norm."""
+    acc = 0.0
+    sq = 0.0
+    if dense:
+        for k in range(end - start):
+            acc += data[start + k] * v[k]
+            sq += data[start + k] * data[start + k]
+    else:
+        for k in range(start, end):
+            acc += data[k] * v[indices[k]]
+            sq += data[k] * data[k]
+    return acc, sq
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def _row_axpy(data, indices, start, end, dense, scale, v):
     """v += scale * row."""
     if dense:
@@ -184,6 +200,7 @@ def sgd_epoch(
     # features a row touches (and the L2 norm, algebraically, by the update).
     has_l1 = penalty == L1 or penalty == ELASTICNET
     track_penalty = penalty != NO_PENALTY and learning_rate < PA1
+    track_l2_algebraically = track_penalty and not has_l1
     sq_v = 0.0
     abs_v = 0.0
     if track_penalty:
@@ -202,8 +219,13 @@ def sgd_epoch(
             _prefetch_row(data, indices, ahead_start, ahead_end, dense)
         i = order[idx]
         start, end = _row_bounds(i, indptr, n_features, dense)
+        x_sq = 0.0
         for k in range(n_outputs):
-            xv[k] = _row_dot(data, indices, start, end, dense, v[k])
+            if k == 0 and track_l2_algebraically:
+                # Two independent sums in one loop cost about one.
+                xv[k], x_sq = _row_dot_sqnorm(data, indices, start, end, dense, v[k])
+            else:
+                xv[k] = _row_dot(data, indices, start, end, dense, v[k])
             raw[k] = xv[k] * wscale + intercept[k]
         if track_penalty:
             sumpenalty += (1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_v
@@ -254,9 +276,6 @@ def sgd_epoch(
                 abs_v *= wscale
                 wscale, avg_a, avg_b = 1.0, 0.0, 1.0
 
-        x_sq = 0.0
-        if track_penalty and not has_l1:
-            x_sq = _row_sqnorm(data, start, end)
         for k in range(n_outputs):
             update = -dloss[k] * weight
             if track_penalty and has_l1:
@@ -266,7 +285,7 @@ def sgd_epoch(
             if update != 0.0:
                 step = update / wscale
                 _row_axpy(data, indices, start, end, dense, step, v[k])
-                if track_penalty and not has_l1:
+                if track_l2_algebraically:
                     sq_v += step * (2.0 * xv[k] + step * x_sq)
             if fit_intercept:
                 intercept[k] += update * intercept_decay
