@@ -12,3 +12,6 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     table = capsys.readouterr().out
     assert "| dense 400 x 100, squared |" in table
     assert "| CSR 200 x 2^18" in table
+    assert "| dense 400 x 100, binary hinge |" in table
+    assert "| CSR 200 x 2^18, binary log_loss |" in table
+    assert "| dense 200 x 100, 10 classes, log_loss |" in table
