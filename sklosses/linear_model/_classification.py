@@ -165,8 +165,8 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
     (3, 4)
     >>> model.predict(X[:2])
     array([0, 0])
-    >>> float(model.predict_proba(X[:1]).sum())
-    1.0
+    >>> model.predict_proba(X[[70]]).round(2)  # a versicolor near the virginicas
+    array([[0.  , 0.77, 0.23]])
     """
 
     _parameter_constraints: dict = {
