@@ -37,6 +37,22 @@ def test_compiled_kernels_finite_for_extreme_raw(loss, rng):
     assert np.isfinite(derivatives).all()
 
 
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_value_and_derivative_together_are_bit_identical(loss, rng):
+    y = encoded_targets(loss, 500, rng)
+    raw = np.concatenate(
+        [rng.normal(scale=4.0, size=495), [0.0, -800, 800, 1e-300, -0.0]]
+    )
+    kind, params = loss.kernel_spec()
+    params = np.asarray(params, dtype=float)
+    for y_i, raw_i in zip(y, raw, strict=True):
+        together = kernels.loss_value_and_derivative(kind, params, y_i, raw_i)
+        assert together == (
+            kernels.loss_value(kind, params, y_i, raw_i),
+            kernels.loss_derivative(kind, params, y_i, raw_i),
+        )
+
+
 def test_kernel_ids_are_distinct():
     kinds = {type(loss): loss.kernel_spec()[0] for loss in ALL_LOSSES}
     # The perceptron is the hinge with threshold 0, so it shares the kernel.

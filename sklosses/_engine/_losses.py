@@ -163,6 +163,21 @@ def softmax_cross_entropy(raw, y, gradient):
 
 
 @nb.njit(cache=True, nogil=True)
+def loss_value_and_derivative(kind, params, y, raw):
+    """:func:`loss_value` and :func:`loss_derivative` together.
+
+    The log loss shares one exponential between the two.
+    """
+    if kind == LOG:
+        # The same operations as _softplus and _expit, sharing exp(-|raw|).
+        e = math.exp(-abs(raw))
+        value = max(raw, 0.0) + math.log1p(e) - y * raw
+        probability = 1.0 / (1.0 + e) if raw >= 0.0 else e / (1.0 + e)
+        return value, probability - y
+    return loss_value(kind, params, y, raw), loss_derivative(kind, params, y, raw)
+
+
+@nb.njit(cache=True, nogil=True)
 def loss_values(kind, params, y, raw, out):
     """Apply :func:`loss_value` elementwise over 1-D arrays, into ``out``."""
     for i in range(raw.shape[0]):

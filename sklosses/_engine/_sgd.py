@@ -17,7 +17,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from ._losses import loss_derivative, loss_value, softmax_cross_entropy
+from ._losses import loss_value_and_derivative, softmax_cross_entropy
 
 # Learning-rate schedules and penalties, in scikit-learn's numbering.
 CONSTANT = 1
@@ -46,6 +46,9 @@ WSCALE_THRESHOLD = 1e-9
 # visits ahead hides most of that latency.
 PREFETCH_DISTANCE = 2
 CACHE_LINE_ITEMS = 8
+# Reassociation lets LLVM vectorize the row sums (a sequential sum waits on
+# each addition); it changes the result by rounding only.
+VECTORIZE = {"reassoc", "contract"}
 
 
 @intrinsic
@@ -86,43 +89,48 @@ def _prefetch_row(data, indices, start, end, dense):
             _prefetch(indices, k)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _row_dot(data, indices, start, end, dense, v):
+@nb.njit(cache=True, nogil=True, fastmath=VECTORIZE)
+def _row_dot(data, indices, start, end, dense, v, r):
+    """The row's dot product with ``v[r]``.
+
+    Rows of 2-D arrays are passed as (array, row index): a view per sample
+    would cost reference counting.
+    """
     acc = 0.0
     if dense:
         for k in range(end - start):
-            acc += data[start + k] * v[k]
+            acc += data[start + k] * v[r, k]
     else:
         for k in range(start, end):
-            acc += data[k] * v[indices[k]]
+            acc += data[k] * v[r, indices[k]]
     return acc
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _row_dot_sqnorm(data, indices, start, end, dense, v):
-    """The row's dot product with ``v``, and its squared norm."""
+@nb.njit(cache=True, nogil=True, fastmath=VECTORIZE)
+def _row_dot_sqnorm(data, indices, start, end, dense, v, r):
+    """The row's dot product with ``v[r]``, and its squared norm."""
     acc = 0.0
     sq = 0.0
     if dense:
         for k in range(end - start):
-            acc += data[start + k] * v[k]
+            acc += data[start + k] * v[r, k]
             sq += data[start + k] * data[start + k]
     else:
         for k in range(start, end):
-            acc += data[k] * v[indices[k]]
+            acc += data[k] * v[r, indices[k]]
             sq += data[k] * data[k]
     return acc, sq
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _row_axpy(data, indices, start, end, dense, scale, v):
-    """v += scale * row."""
+@nb.njit(cache=True, nogil=True, fastmath=VECTORIZE)
+def _row_axpy(data, indices, start, end, dense, scale, v, r):
+    """v[r] += scale * row."""
     if dense:
         for k in range(end - start):
-            v[k] += scale * data[start + k]
+            v[r, k] += scale * data[start + k]
     else:
         for k in range(start, end):
-            v[indices[k]] += scale * data[k]
+            v[r, indices[k]] += scale * data[k]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -223,9 +231,9 @@ def sgd_epoch(
         for k in range(n_outputs):
             if k == 0 and track_l2_algebraically:
                 # Two independent sums in one loop cost about one.
-                xv[k], x_sq = _row_dot_sqnorm(data, indices, start, end, dense, v[k])
+                xv[k], x_sq = _row_dot_sqnorm(data, indices, start, end, dense, v, k)
             else:
-                xv[k] = _row_dot(data, indices, start, end, dense, v[k])
+                xv[k] = _row_dot(data, indices, start, end, dense, v, k)
             raw[k] = xv[k] * wscale + intercept[k]
         if track_penalty:
             sumpenalty += (1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_v
@@ -240,8 +248,7 @@ def sgd_epoch(
         if multinomial:
             loss = softmax_cross_entropy(raw, int(y[i]), dloss)
         else:
-            loss = loss_value(kind, loss_params, y[i], raw[0])
-            dloss[0] = loss_derivative(kind, loss_params, y[i], raw[0])
+            loss, dloss[0] = loss_value_and_derivative(kind, loss_params, y[i], raw[0])
         sumloss += weight * loss
 
         if learning_rate >= PA1:
@@ -279,12 +286,12 @@ def sgd_epoch(
         for k in range(n_outputs):
             update = -dloss[k] * weight
             if track_penalty and has_l1:
-                before_sq, before_abs = _touched_norms(indices, start, end, dense, v[k])
+                before_sq, before_abs = _touched_norms(indices, start, end, dense, v, k)
                 sq_v -= before_sq
                 abs_v -= before_abs
             if update != 0.0:
                 step = update / wscale
-                _row_axpy(data, indices, start, end, dense, step, v[k])
+                _row_axpy(data, indices, start, end, dense, step, v, k)
                 if track_l2_algebraically:
                     sq_v += step * (2.0 * xv[k] + step * x_sq)
             if fit_intercept:
@@ -293,7 +300,7 @@ def sgd_epoch(
                 # Keep the past iterates' share of the lazy average as it is.
                 _row_axpy(
                     data, indices, start, end, dense, -avg_a * update / wscale,
-                    avg_coef[k],
+                    avg_coef, k,
                 )  # fmt: skip
 
         if averaging and average <= t:
@@ -310,12 +317,12 @@ def sgd_epoch(
             u += l1_ratio * eta * alpha
             for k in range(n_outputs):
                 _l1_truncate(
-                    data, indices, start, end, dense, v[k], l1_q[k], u, wscale,
-                    averaging, avg_coef[k], avg_a,
+                    data, indices, start, end, dense, v, l1_q, k, u, wscale,
+                    averaging, avg_coef, avg_a,
                 )  # fmt: skip
                 if track_penalty:
                     after_sq, after_abs = _touched_norms(
-                        indices, start, end, dense, v[k]
+                        indices, start, end, dense, v, k
                     )
                     sq_v += after_sq
                     abs_v += after_abs
@@ -326,7 +333,7 @@ def sgd_epoch(
     return t, u, sumloss, sumpenalty, n_clipped
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True, fastmath=VECTORIZE)
 def _row_sqnorm(data, start, end):
     acc = 0.0
     for k in range(start, end):
@@ -335,12 +342,12 @@ def _row_sqnorm(data, start, end):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _touched_norms(indices, start, end, dense, v):
-    """Squared and absolute sums of the weights a row touches."""
+def _touched_norms(indices, start, end, dense, v, r):
+    """Squared and absolute sums of the weights of ``v[r]`` a row touches."""
     sq = 0.0
     ab = 0.0
     for k in range(start, end):
-        z = v[k - start] if dense else v[indices[k]]
+        z = v[r, k - start] if dense else v[r, indices[k]]
         sq += z * z
         ab += abs(z)
     return sq, ab
@@ -348,23 +355,23 @@ def _touched_norms(indices, start, end, dense, v):
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _l1_truncate(
-    data, indices, start, end, dense, v, q, u, wscale, averaging, avg, avg_a
+    data, indices, start, end, dense, v, q, r, u, wscale, averaging, avg, avg_a
 ):
     """Cumulative L1 penalty on the features of one row (Tsuruoka et al. 2009).
 
-    Each weight receives the penalty ``u`` accumulated so far minus what it
-    already received (``q``), without crossing zero.
+    Each weight of ``v[r]`` receives the penalty ``u`` accumulated so far minus
+    what it already received (``q[r]``), without crossing zero.
     """
     for k in range(start, end):
         j = k - start if dense else indices[k]
-        z = v[j]
+        z = v[r, j]
         if wscale * z > 0.0:
-            v[j] = max(0.0, v[j] - (u + q[j]) / wscale)
+            v[r, j] = max(0.0, z - (u + q[r, j]) / wscale)
         elif wscale * z < 0.0:
-            v[j] = min(0.0, v[j] + (u - q[j]) / wscale)
-        q[j] += wscale * (v[j] - z)
+            v[r, j] = min(0.0, z + (u - q[r, j]) / wscale)
+        q[r, j] += wscale * (v[r, j] - z)
         if averaging:
             # Keep past iterates in the average as they were: the lazy form
             # would otherwise apply this truncation to them too (scikit-learn
             # does).
-            avg[j] -= avg_a * (v[j] - z)
+            avg[r, j] -= avg_a * (v[r, j] - z)
