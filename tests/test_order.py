@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.metrics import log_loss
+
+from sklosses import SGDClassifier, SGDRegressor
+from sklosses._engine._order import (
+    BLOCK_SIZE,
+    BLOCKS_MIN_BYTES,
+    N_STREAMS,
+    interleaved_blocks,
+    visiting_order,
+)
+
+
+@given(
+    n=st.integers(0, 3000),
+    block_size=st.integers(1, 70),
+    n_streams=st.integers(1, 70),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_interleaved_blocks_is_a_permutation(n, block_size, n_streams, seed):
+    order = interleaved_blocks(np.random.default_rng(seed), n, block_size, n_streams)
+    assert np.array_equal(np.sort(order), np.arange(n))
+
+
+def test_consecutive_visits_come_from_different_blocks():
+    order = interleaved_blocks(np.random.default_rng(0), BLOCK_SIZE * N_STREAMS * 3)
+    blocks = order // BLOCK_SIZE
+    # Each round visits N_STREAMS different blocks ...
+    for start in range(0, BLOCK_SIZE * N_STREAMS * 3, N_STREAMS):
+        assert np.unique(blocks[start : start + N_STREAMS]).size == N_STREAMS
+    # ... and reads each block front to back.
+    for block in np.unique(blocks):
+        rows = order[blocks == block]
+        assert np.array_equal(rows, np.sort(rows))
+        assert np.array_equal(np.diff(rows), np.ones(rows.size - 1))
+
+
+def test_visiting_orders():
+    rows = np.arange(10, 5010)
+    large, small = BLOCKS_MIN_BYTES, BLOCKS_MIN_BYTES - 1
+    permutation = np.random.default_rng(0).permutation(rows)
+    assert visiting_order(np.random.default_rng(0), rows, False, large) is rows
+    for shuffle in (True, "blocks", "permutation"):
+        order = visiting_order(np.random.default_rng(0), rows, shuffle, small)
+        assert np.array_equal(order, permutation)
+    order = visiting_order(np.random.default_rng(0), rows, "permutation", large)
+    assert np.array_equal(order, permutation)
+    for shuffle in (True, "blocks"):
+        order = visiting_order(np.random.default_rng(0), rows, shuffle, large)
+        blocks = np.random.default_rng(0)
+        assert np.array_equal(order, rows[interleaved_blocks(blocks, rows.size)])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_blocks_converge_like_a_permutation_on_sorted_data(sparse):
+    # 20 MB of training rows: above BLOCKS_MIN_BYTES, so blocks are used.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150_000, 20))
+    y = (X @ rng.normal(size=20) + rng.logistic(size=150_000) > 0).astype(int)
+    X_test, y_test = X[125_000:], y[125_000:]
+    by_class = np.argsort(y[:125_000], kind="stable")
+    X, y = X[by_class], y[by_class]
+    if sparse:
+        X, X_test = sp.csr_matrix(X), sp.csr_matrix(X_test)
+    losses = {}
+    for shuffle in ("blocks", "permutation", False):
+        losses[shuffle] = np.mean(
+            [
+                log_loss(y_test, model.predict_proba(X_test))
+                for seed in range(3)
+                for model in [
+                    SGDClassifier(
+                        loss="log_loss", shuffle=shuffle, max_iter=5, tol=None,
+                        random_state=seed,
+                    ).fit(X, y)
+                ]
+            ]
+        )  # fmt: skip
+    # Single seeds differ by about 1% either way; the mean over 3 seeds is
+    # within 0.5% (measured: 0.3%).
+    assert losses["blocks"] <= 1.005 * losses["permutation"]
+    # The order matters on sorted data: visiting it in order is much worse.
+    assert losses[False] > 1.1 * losses["permutation"]
+
+
+def test_unknown_shuffle_mode_is_rejected():
+    X, y = np.ones((4, 2)), np.arange(4.0)
+    with pytest.raises(ValueError, match="The 'shuffle' parameter of SGDRegressor"):
+        SGDRegressor(shuffle="sometimes").fit(X, y)
