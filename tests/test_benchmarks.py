@@ -15,3 +15,5 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| dense 400 x 100, binary hinge |" in table
     assert "| CSR 200 x 2^18, binary log_loss |" in table
     assert "| dense 200 x 100, 10 classes, log_loss |" in table
+    assert "| sklosses shuffle='permutation' |" in table
+    assert "| one `X @ w` pass |" in table
