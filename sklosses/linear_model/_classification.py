@@ -341,12 +341,17 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             multi_output=True,
             reset=first_call,
         )
-        multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
+        # Each look at the labels is a sort of y: take as few as possible.
+        target_type = type_of_target(y, input_name="y")
+        multilabel = target_type == "multilabel-indicator"
+        labels = None
         if not multilabel:
-            check_classification_targets(y)
+            if target_type not in ("binary", "multiclass"):
+                check_classification_targets(y)  # raises, naming the problem
             y = column_or_1d(y, warn=True)
+            labels = np.unique(y)
         if first_call:
-            self.classes_ = _first_classes(y, classes, multilabel, classes_from_y)
+            self.classes_ = _first_classes(labels, y, classes, classes_from_y)
         elif multilabel != (self._mode == "multilabel"):
             raise ValueError(
                 "y is a label indicator matrix in one call and class labels in "
@@ -354,7 +359,7 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             )
         n_classes = self.classes_.shape[0]
         if not multilabel:
-            unseen = np.setdiff1d(y, self.classes_)
+            unseen = np.setdiff1d(labels, self.classes_, assume_unique=True)
             if unseen.size:
                 raise ValueError(
                     f"y contains labels {unseen.tolist()} that are not in classes "
@@ -625,11 +630,11 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         return tags
 
 
-def _first_classes(y, classes, multilabel, classes_from_y):
-    if multilabel:
+def _first_classes(labels, y, classes, classes_from_y):
+    if labels is None:  # a label indicator matrix
         return np.arange(y.shape[1])
     if classes_from_y:
-        return np.unique(y)
+        return labels
     if classes is None:
         raise ValueError("classes must be passed on the first call to partial_fit.")
     return np.unique(classes)
