@@ -9,6 +9,11 @@ ratio scikit-learn / sklosses (above 1: sklosses is faster).
 """
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
 import time
 import warnings
 from functools import partial
@@ -124,6 +129,111 @@ def visiting_orders(X, y, epochs, repeats):
               f"| {quality:.4f} |")  # fmt: skip
 
 
+FIRST_FIT = textwrap.dedent(
+    """
+    import time
+    start = time.perf_counter()
+    from {module} import SGDClassifier
+    import numpy as np
+    X = np.random.default_rng(0).normal(size=(1000, 20))
+    SGDClassifier(random_state=0).fit(X, X[:, 0] > 0)
+    print(time.perf_counter() - start)
+    """
+)
+
+
+def first_fit_seconds(module, env=None):
+    """Seconds of ``import`` + fit on 1,000 x 20 in a fresh process."""
+    script = FIRST_FIT.format(module=module)
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, check=True, capture_output=True
+    )
+    return float(run.stdout)
+
+
+def first_fits():
+    """A fresh process: scikit-learn's, then ours with a warm and an empty cache."""
+    first_fit_seconds("sklosses")  # warm numba's cache
+    sklearn = first_fit_seconds("sklearn.linear_model")
+    warm = first_fit_seconds("sklosses")
+    with tempfile.TemporaryDirectory() as empty:
+        cold = first_fit_seconds("sklosses", {**os.environ, "NUMBA_CACHE_DIR": empty})
+    print(f"| scikit-learn | {sklearn:.2f} | |")
+    print(f"| sklosses, numba cache warm | {warm:.2f} | {warm - sklearn:+.2f} |")
+    print(f"| sklosses, numba cache empty | {cold:.2f} | {cold - sklearn:+.2f} |")
+
+
+PEAK_MEMORY = textwrap.dedent(
+    """
+    import resource
+    import numpy as np
+    import scipy.sparse as sp
+    from {module} import SGDClassifier
+
+    def rss():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+
+    def peak_rss():
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM"))
+        return int(line.split()[1]) * 1024
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 10))
+    SGDClassifier(max_iter=1, tol=None).fit(X, X[:, 0] > 0)  # compile, warm up
+    if {sparse}:
+        X = sp.random({n_samples}, 2**18, density=60 / 2**18, format="csr", rng=rng)
+        input_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    else:
+        X = rng.normal(size=({n_samples}, 100))
+        input_bytes = X.nbytes
+    y = rng.random({n_samples}) > 0.5
+    before = rss()
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # resets the peak to the current size (Linux)
+    SGDClassifier(max_iter=2, tol=None).fit(X, y)
+    print(input_bytes, peak_rss() - before)
+    """
+)
+
+
+def peak_memory(n_samples, sparse):
+    """Fit with 2 epochs in a fresh process: the input's size and the peak above."""
+    rows = []
+    for module in ("sklosses", "sklearn.linear_model"):
+        script = PEAK_MEMORY.format(module=module, n_samples=n_samples, sparse=sparse)
+        run = subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True
+        )
+        rows.append([int(value) for value in run.stdout.split()])
+    (input_bytes, ours), (_, theirs) = rows
+    name = "CSR" if sparse else "dense"
+    print(
+        f"| {name} {n_samples:,} rows, {input_bytes / 2**20:.0f} MiB | "
+        f"{ours / 2**20:.1f} MiB ({ours / input_bytes:.1%}) | "
+        f"{theirs / 2**20:.1f} MiB ({theirs / input_bytes:.1%}) |"
+    )
+
+
+def dtypes_and_threads(X, y, epochs, repeats):
+    """float32 against float64, and one-vs-rest on 1 thread against 2."""
+    runs = [
+        ("float64, n_jobs=1", X, {}),
+        ("float32, n_jobs=1", X.astype(np.float32), {}),
+        ("float64, n_jobs=2", X, {"n_jobs": 2}),
+    ]
+    reference = None
+    for name, X_run, params in runs:
+        make_model = partial(
+            sklosses.SGDClassifier, loss="hinge", random_state=0, **params
+        )
+        make_model(max_iter=1, tol=None).fit(X_run[:1000], y[:1000])  # compile
+        seconds, _ = time_per_epoch(make_model, X_run, y, epochs, repeats)
+        reference = reference or seconds
+        print(f"| {name} | {seconds * 1e3:.1f} | {reference / seconds:.2f}x |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes")
@@ -181,6 +291,24 @@ def main(argv=None):
     X, _ = dense_regression(400_000 // scale, 100, rng)
     y = classes_from(X @ rng.normal(size=X.shape[1]) / 3, rng)
     visiting_orders(X, y, **runs)
+
+    print()
+    print("| one-vs-rest hinge, 4 classes, dense | ms/epoch | speed-up |")
+    print("|---|---|---|")
+    X, _ = dense_regression(200_000 // scale, 100, rng)
+    y = classes_from(X @ rng.normal(size=(X.shape[1], 4)) / 3, rng)
+    dtypes_and_threads(X, y, **runs)
+
+    print()
+    print("| peak memory of fit above the input | sklosses | scikit-learn |")
+    print("|---|---|---|")
+    peak_memory(400_000 // scale, sparse=False)
+    peak_memory(200_000 // scale, sparse=True)
+
+    print()
+    print("| import + first fit, 1,000 x 20, new process | seconds | vs scikit-learn |")
+    print("|---|---|---|")
+    first_fits()
 
 
 if __name__ == "__main__":
