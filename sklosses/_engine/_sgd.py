@@ -53,13 +53,25 @@ VECTORIZE = {"reassoc", "contract"}
 
 @intrinsic
 def _prefetch(typingctx, array, index):
-    """Hint the CPU to bring ``array[index]`` into cache (LLVM's prefetch)."""
+    """Hint the CPU to bring ``array[index]`` into cache (LLVM's prefetch).
+
+    ``index`` is an integer for a 1-D array, a tuple of integers otherwise.
+    """
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
+        array_type, index_type = signature.args
         array_struct = context.make_array(array_type)(context, builder, args[0])
+        if isinstance(index_type, types.BaseTuple):
+            values = cgutils.unpack_tuple(builder, args[1], len(index_type))
+            index_types = list(index_type)
+        else:
+            values, index_types = [args[1]], [index_type]
+        index = [
+            context.cast(builder, value, value_type, types.intp)
+            for value, value_type in zip(values, index_types, strict=True)
+        ]
         pointer = cgutils.get_item_pointer(
-            context, builder, array_type, array_struct, [args[1]], wraparound=False
+            context, builder, array_type, array_struct, index, wraparound=False
         )
         pointer = builder.bitcast(pointer, ir.IntType(8).as_pointer())
         i32 = ir.IntType(32)
@@ -222,11 +234,21 @@ def sgd_epoch(
     xv = np.empty(n_outputs)
 
     n_visits = order.shape[0]
+    # Sparse rows are fetched twice as early, so that their indices are
+    # there when their weights are fetched.
+    row_distance = PREFETCH_DISTANCE if dense else 2 * PREFETCH_DISTANCE
     for idx in range(n_visits):
-        if idx + PREFETCH_DISTANCE < n_visits:
-            ahead = order[idx + PREFETCH_DISTANCE]
+        if idx + row_distance < n_visits:
+            ahead = order[idx + row_distance]
             ahead_start, ahead_end = _row_bounds(ahead, indptr, n_features, dense)
             _prefetch_row(data, indices, ahead_start, ahead_end, dense)
+        if not dense and idx + PREFETCH_DISTANCE < n_visits:
+            # A sparse row's weights are scattered over the model: fetch
+            # them for a row whose indices are already on their way.
+            ahead = order[idx + PREFETCH_DISTANCE]
+            for k in range(indptr[ahead], indptr[ahead + 1]):
+                for r in range(n_outputs):
+                    _prefetch(v, (r, indices[k]))
         i = order[idx]
         start, end = _row_bounds(i, indptr, n_features, dense)
         x_sq = 0.0
