@@ -18,5 +18,6 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| sklosses shuffle='permutation' |" in table
     assert "| one `X @ w` pass |" in table
     assert "| float32, n_jobs=1 |" in table
+    assert "| 200 x 100, 10 classes |" in table
     assert "| dense 400 rows, 0 MiB |" in table
     assert "| sklosses, numba cache empty |" in table
