@@ -43,7 +43,8 @@ def test_visiting_orders():
     rows = np.arange(10, 5010)
     large, small = BLOCKS_MIN_BYTES, BLOCKS_MIN_BYTES - 1
     permutation = np.random.default_rng(0).permutation(rows)
-    assert visiting_order(np.random.default_rng(0), rows, False, large) is rows
+    for in_order in (False, np.False_):
+        assert visiting_order(np.random.default_rng(0), rows, in_order, large) is rows
     for shuffle in (True, "blocks", "permutation"):
         order = visiting_order(np.random.default_rng(0), rows, shuffle, small)
         assert np.array_equal(order, permutation)

@@ -37,7 +37,7 @@ def visiting_order(rng, rows, shuffle, data_bytes):
     visited round-robin, see the module docstring) when the data, of
     ``data_bytes`` bytes, does not fit in cache.
     """
-    if shuffle is False:
+    if not shuffle:  # False, or NumPy's False
         return rows
     if shuffle == "permutation" or data_bytes < BLOCKS_MIN_BYTES:
         return rng.permutation(rows)
