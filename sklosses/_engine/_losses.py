@@ -24,6 +24,9 @@ LOG = 6
 HINGE = 7
 SQUARED_HINGE = 8
 MODIFIED_HUBER = 9
+# A loss defined by the user's own per-sample functions: the engine compiles
+# its loop with them (see _kernels.py) instead of dispatching on the kind.
+USER_DEFINED = -1
 
 
 @nb.njit(cache=True, nogil=True)

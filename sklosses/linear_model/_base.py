@@ -13,9 +13,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine import _sgd
-from .._engine._losses import loss_derivative
 from .._engine._order import visiting_order
-from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
+from ..losses import (
+    EpsilonInsensitiveLoss,
+    HingeLoss,
+    check_loss,
+    get_loss,
+    loss_names,
+)
 
 LEARNING_RATES = {
     "constant": _sgd.CONSTANT,
@@ -80,6 +85,10 @@ class BaseSGD(BaseEstimator):
                 f"{loss.task} loss {loss!r}. Regression losses: "
                 f"{loss_names('regression')}."
             )
+        if loss._is_user_defined():
+            # Built-in losses are checked by the test suite; a user's loss
+            # that breaks the contract is refused rather than trained.
+            check_loss(loss)
         return loss
 
     def _more_validate_params(self, loss, for_partial_fit=False):
@@ -177,6 +186,7 @@ class BaseSGD(BaseEstimator):
             data, dense = X.reshape(-1), True
             indices = indptr = np.empty(0, dtype=np.int32)
             intercept_decay = 1.0
+        kernels = loss._kernels()
         kind, loss_params = loss.kernel_spec()
         loss_params = np.asarray(loss_params, dtype=np.float64)
         learning_rate = LEARNING_RATES[self.learning_rate]
@@ -190,7 +200,7 @@ class BaseSGD(BaseEstimator):
             # Bottou's heuristic: the step of the first sample is about
             # typw / |loss'| for a typical weight size typw.
             typw = np.sqrt(1.0 / np.sqrt(alpha))
-            dloss = loss_derivative(kind, loss_params, 1.0, -typw)
+            dloss = kernels.loss_derivative(kind, loss_params, 1.0, -typw)
             optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
 
         train = np.flatnonzero(~validation_mask)
@@ -208,7 +218,7 @@ class BaseSGD(BaseEstimator):
 
         for epoch in range(1, max_iter + 1):
             order = visiting_order(rng, train, self.shuffle, data_bytes)
-            t, l1_u, sumloss, sumpenalty, n_clipped = _sgd.sgd_epoch(
+            t, l1_u, sumloss, sumpenalty, n_clipped = kernels.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight, order,
                 coef, intercept, average_coef, average_intercept, l1_q, l1_u,
                 kind, loss_params, multinomial, penalty, alpha, l1_ratio,

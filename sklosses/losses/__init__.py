@@ -1,9 +1,12 @@
 """Loss objects: what SGD minimizes, with their matching metrics.
 
-Adding a loss means one class here and one entry in the name registry.
+Adding a built-in loss means one class here and one entry in the name
+registry; a user-defined loss is a subclass of :class:`Loss` (see its
+docstring) checked with :func:`check_loss`.
 """
 
 from ._base import Loss
+from ._check import check_loss
 from ._classification import (
     HingeLoss,
     LogLoss,
@@ -34,6 +37,7 @@ __all__ = [
     "SquaredEpsilonInsensitiveLoss",
     "SquaredHingeLoss",
     "SquaredLoss",
+    "check_loss",
     "get_loss",
     "loss_names",
 ]

@@ -1,0 +1,229 @@
+"""check_loss: the loss counterpart of scikit-learn's check_estimator."""
+
+import numpy as np
+from sklearn.base import clone
+
+from ._base import Loss
+
+# Targets in each encoding, and raw predictions to evaluate them at.
+REGRESSION_TARGETS = (-2.5, -1.0, -0.4, 0.0, 0.7, 1.0, 3.1)
+ENCODED_LABELS = {"signed": (-1.0, 1.0), "binary": (0.0, 1.0)}
+# Offset from round numbers, where the built-in losses have their kinks.
+RAW_GRID = np.linspace(-6.0, 6.0, 241) + 0.0123
+RAW_EXTREMES = np.concatenate([-np.logspace(6, -6, 25), [0.0], np.logspace(-6, 6, 25)])
+STEP = 1e-6
+# The same tolerances as the built-in losses' own tests.
+GRADIENT_RTOL = GRADIENT_ATOL = 1e-5
+
+
+def check_loss(loss):
+    """Check that a loss keeps the contract the SGD estimators rely on.
+
+    The loss counterpart of :func:`sklearn.utils.estimator_checks.check_estimator`,
+    for user-defined losses in particular (the estimators run it before
+    training one). It checks that:
+
+    - the gradient agrees with central finite differences of the loss,
+      wherever the loss is smooth (points where one-sided differences
+      disagree hold a kink and are skipped);
+    - loss and gradient are finite for raw predictions from -1e6 to 1e6;
+    - the loss is non-negative if ``is_nonnegative``, and its gradient
+      non-decreasing in ``raw`` if ``is_convex``;
+    - the vectorized :meth:`~Loss.loss` and :meth:`~Loss.gradient` agree with
+      the compiled per-sample functions that SGD trains with;
+    - parameters survive :func:`~sklearn.base.clone` and ``set_params``;
+    - the declared ``task`` and ``label_encoding`` are valid, and a
+      probabilistic loss maps raw predictions to probabilities in [0, 1],
+      non-decreasing.
+
+    Targets are taken in the loss's encoding: a few real values for
+    regression losses (including -1 and +1, on which a classifier trains
+    them), the two encoded labels for classification losses.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss instance to check.
+
+    Raises
+    ------
+    TypeError
+        If ``loss`` is not a :class:`Loss` or numba cannot compile it.
+    ValueError
+        Listing every check the loss fails.
+
+    Examples
+    --------
+    >>> from sklosses.losses import HuberLoss, Loss, check_loss
+    >>> check_loss(HuberLoss(delta=0.5))
+    >>> class WrongSquaredLoss(Loss):
+    ...     @staticmethod
+    ...     def sample_loss(y, raw, params):
+    ...         return (raw - y) ** 2
+    ...
+    ...     @staticmethod
+    ...     def sample_gradient(y, raw, params):
+    ...         return raw - y  # should be 2 * (raw - y)
+    >>> check_loss(WrongSquaredLoss())
+    Traceback (most recent call last):
+    ...
+    ValueError: WrongSquaredLoss() fails 1 check of check_loss:
+    - gradient: does not match finite differences of the loss at 1687 of 1687
+      smooth points; worst at y=3.1, raw=-5.9877: gradient -9.0877, finite
+      differences -18.175.
+    """
+    if not isinstance(loss, Loss):
+        raise TypeError(
+            f"check_loss takes a sklosses.losses.Loss instance, got {loss!r}."
+        )
+    problems = _check_declarations(loss)
+    if not problems:
+        problems = _check_parameters(loss)
+    if not problems:
+        problems = _check_values(loss)
+    if problems:
+        n = len(problems)
+        lines = "\n".join(f"- {problem}" for problem in problems)
+        raise ValueError(
+            f"{loss!r} fails {n} check{'s' * (n > 1)} of check_loss:\n{lines}"
+        )
+
+
+def _check_declarations(loss):
+    problems = []
+    if loss.task not in ("regression", "classification"):
+        problems.append(
+            f"task: must be 'regression' or 'classification', got {loss.task!r}."
+        )
+    if loss.label_encoding not in ENCODED_LABELS:
+        problems.append(
+            "label_encoding: must be 'signed' (-1/+1) or 'binary' (0/1), got "
+            f"{loss.label_encoding!r}."
+        )
+    return problems
+
+
+def _check_parameters(loss):
+    try:
+        clone(loss).set_params(**loss.get_params())
+    except Exception as error:  # any failure here is the loss's to fix
+        return [
+            "parameters: get_params, clone or set_params failed (the "
+            "constructor must store its arguments unchanged, as scikit-learn "
+            f"requires): {type(error).__name__}: {error}"
+        ]
+    return []
+
+
+def _targets(loss):
+    if loss.task == "regression":
+        return np.asarray(REGRESSION_TARGETS)
+    return np.asarray(ENCODED_LABELS[loss.label_encoding])
+
+
+def _compiled(loss, kernel, y, raw):
+    kind, params = loss.kernel_spec()
+    function = getattr(loss._kernels(), kernel)
+    out = np.empty_like(raw)
+    return function(kind, np.asarray(params, dtype=np.float64), y, raw, out)
+
+
+def _check_values(loss):
+    targets = _targets(loss)
+    problems = []
+    y, raw = (a.ravel() for a in np.meshgrid(targets, RAW_GRID, indexing="ij"))
+    with np.errstate(all="ignore"):
+        value = _compiled(loss, "loss_values", y, raw)
+        gradient = _compiled(loss, "loss_derivatives", y, raw)
+        h = STEP * np.maximum(1.0, np.abs(raw))
+        above = _compiled(loss, "loss_values", y, raw + h)
+        below = _compiled(loss, "loss_values", y, raw - h)
+        forward, backward = (above - value) / h, (value - below) / h
+        central = (above - below) / (2 * h)
+        vectorized = loss.loss(y, raw), loss.gradient(y, raw)
+
+    smooth = np.abs(forward - backward) < 1e-3 * (1.0 + np.abs(forward))
+    wrong = smooth & ~np.isclose(
+        gradient, central, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL
+    )
+    if wrong.any():
+        worst = np.argmax(np.where(wrong, np.abs(gradient - central), -np.inf))
+        problems.append(
+            "gradient: does not match finite differences of the loss at "
+            f"{wrong.sum()} of {smooth.sum()} smooth points; worst at "
+            f"y={y[worst]:.5g}, raw={raw[worst]:.5g}: gradient "
+            f"{gradient[worst]:.5g}, finite differences {central[worst]:.5g}."
+        )
+
+    for name, compiled, numpy in zip(
+        ("loss", "gradient"), (value, gradient), vectorized, strict=True
+    ):
+        differ = ~np.isclose(numpy, compiled, rtol=1e-7, atol=1e-12)
+        if differ.any():
+            at = np.argmax(differ)
+            problems.append(
+                f"{name}: the vectorized method and the compiled per-sample "
+                f"function differ at y={y[at]:.5g}, raw={raw[at]:.5g}: "
+                f"{numpy[at]:.5g} vs {compiled[at]:.5g}."
+            )
+
+    if loss.is_nonnegative and (value < 0).any():
+        at = np.argmin(value)
+        problems.append(
+            f"non-negative: is_nonnegative is True but the loss is {value[at]:.5g} "
+            f"at y={y[at]:.5g}, raw={raw[at]:.5g}."
+        )
+
+    if loss.is_convex:
+        slope = gradient.reshape(len(targets), -1)
+        drops = np.diff(slope, axis=1) < -1e-9 * (1.0 + np.abs(slope[:, 1:]))
+        if drops.any():
+            row, col = np.argwhere(drops)[0]
+            problems.append(
+                "convex: is_convex is True but the gradient decreases between "
+                f"raw={RAW_GRID[col]:.5g} and raw={RAW_GRID[col + 1]:.5g} "
+                f"(y={targets[row]:.5g})."
+            )
+
+    problems += _check_finite(loss, targets)
+    if loss.is_probabilistic:
+        problems += _check_probabilities(loss)
+    return problems
+
+
+def _check_finite(loss, targets):
+    y, raw = (a.ravel() for a in np.meshgrid(targets, RAW_EXTREMES, indexing="ij"))
+    with np.errstate(all="ignore"):
+        results = {
+            "loss": _compiled(loss, "loss_values", y, raw),
+            "gradient": _compiled(loss, "loss_derivatives", y, raw),
+        }
+    problems = []
+    for name, values in results.items():
+        bad = ~np.isfinite(values)
+        if bad.any():
+            at = np.argmax(bad)
+            problems.append(
+                f"finite: the {name} is {values[at]} at y={y[at]:.5g}, "
+                f"raw={raw[at]:.5g} ({bad.sum()} of {bad.size} points from "
+                "-1e6 to 1e6 are not finite); compute it in a stable form "
+                "(log1p, softplus, ...)."
+            )
+    return problems
+
+
+def _check_probabilities(loss):
+    raw = np.sort(np.concatenate([RAW_GRID, RAW_EXTREMES]))
+    try:
+        with np.errstate(all="ignore"):
+            proba = np.asarray(loss.inverse_link(raw), dtype=float)
+    except NotImplementedError:
+        return ["probabilities: is_probabilistic is True but inverse_link is missing."]
+    if proba.shape != raw.shape or not np.all((proba >= 0) & (proba <= 1)):
+        return [
+            "probabilities: inverse_link must map each raw prediction to a "
+            "probability in [0, 1]."
+        ]
+    if (np.diff(proba) < 0).any():
+        return ["probabilities: inverse_link must be non-decreasing in raw."]
+    return []
