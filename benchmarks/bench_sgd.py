@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss, root_mean_squared_error
 
 import sklosses
+from sklosses.losses import Loss, SquaredLoss
 
 
 def dense_regression(n_samples, n_features, rng):
@@ -94,11 +95,14 @@ def accuracy_and_log_loss(model, X, y):
     return text
 
 
-def one_pass_ms(X, repeats):
-    """Median milliseconds of one single-threaded ``X @ w``: an epoch's floor."""
+def one_pass_ms(X, repeats, n_outputs=None):
+    """Median milliseconds of one single-threaded ``X @ w``: an epoch's floor.
+
+    With ``n_outputs``, ``X @ W`` for W of shape (n_features, n_outputs).
+    """
     from threadpoolctl import threadpool_limits
 
-    w = np.ones(X.shape[1])
+    w = np.ones(X.shape[1] if n_outputs is None else (X.shape[1], n_outputs))
     times = []
     with threadpool_limits(limits=1):
         for _ in range(repeats):
@@ -234,6 +238,49 @@ def dtypes_and_threads(X, y, epochs, repeats):
         print(f"| {name} | {seconds * 1e3:.1f} | {reference / seconds:.2f}x |")
 
 
+def multinomial_epoch(X, y, epochs, repeats):
+    """The softmax's epoch against one ``X @ W`` pass."""
+    n_classes = np.unique(y).size
+    floor = one_pass_ms(X, repeats, n_outputs=n_classes)
+    make_model = partial(sklosses.SGDClassifier, loss="log_loss", random_state=0)
+    make_model(max_iter=1, tol=None).fit(X[:1000], y[:1000])  # compile
+    seconds, _ = time_per_epoch(make_model, X, y, epochs, repeats)
+    print(
+        f"| softmax, {X.shape[0]:,} x {X.shape[1]}, {n_classes} classes | {floor:.1f} "
+        f"| {seconds * 1e3:.1f} | {seconds * 1e3 / floor:.2f} |"
+    )
+
+
+class UserSquaredLoss(Loss):
+    """The built-in squared loss, written as a user would."""
+
+    @staticmethod
+    def sample_loss(y, raw, params):
+        r = raw - y
+        return 0.5 * r * r
+
+    @staticmethod
+    def sample_gradient(y, raw, params):
+        return raw - y
+
+
+def user_defined_loss(datasets, epochs, repeats):
+    """A user-defined copy of the squared loss against the built-in one."""
+    for name, X, y in datasets:
+        times = []
+        for loss in (SquaredLoss(), UserSquaredLoss()):
+            make_model = partial(sklosses.SGDRegressor, loss=loss, random_state=0)
+            start = time.perf_counter()
+            make_model(max_iter=1, tol=None).fit(X[:100], y[:100])  # compile
+            compile_seconds = time.perf_counter() - start
+            times.append(time_per_epoch(make_model, X, y, epochs, repeats)[0])
+        builtin, user = times
+        print(
+            f"| {name} | {builtin * 1e3:.1f} | {user * 1e3:.1f} "
+            f"| {user / builtin:.2f} | {compile_seconds:.1f} |"
+        )
+
+
 def softmax_objective(model, X, y, alpha):
     """Mean log loss plus ``alpha / 2 * |W|^2``: what both models minimize."""
     probabilities = model.predict_proba(X)
@@ -323,6 +370,31 @@ def main(argv=None):
     X, _ = dense_regression(400_000 // scale, 100, rng)
     y = classes_from(X @ rng.normal(size=X.shape[1]) / 3, rng)
     visiting_orders(X, y, **runs)
+
+    print()
+    print(
+        "| multinomial, dense | one `X @ W` pass ms | sklosses ms/epoch | x one pass |"
+    )
+    print("|---|---|---|---|")
+    X, _ = dense_regression(200_000 // scale, 100, rng)
+    y = classes_from(X @ rng.normal(size=(X.shape[1], 10)) / 3, rng)
+    multinomial_epoch(X, y, **runs)
+
+    print()
+    print(
+        "| squared loss | built-in ms/epoch | user-defined ms/epoch | ratio "
+        "| user loss's first fit, s |"
+    )
+    print("|---|---|---|---|---|")
+    X, y = dense_regression(400_000 // scale, 100, rng)
+    X_csr, y_csr = sparse_regression(200_000 // scale, 2**18, 60, rng)
+    user_defined_loss(
+        [
+            (f"dense {X.shape[0]:,} x 100", X, y),
+            (f"CSR {X_csr.shape[0]:,} x 2^18", X_csr, y_csr),
+        ],
+        **runs,
+    )
 
     print()
     print(
