@@ -23,3 +23,12 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| sklosses, numba cache empty |" in table
     assert "| softmax, 200 x 100, 10 classes | " in table
     assert "| CSR 200 x 2^18 | " in table
+
+
+def test_bench_time_to_quality_runs_and_prints_its_table(capsys):
+    bench = runpy.run_path(str(BENCHMARKS / "bench_time_to_quality.py"))
+    bench["main"](["--quick"])
+    table = capsys.readouterr().out
+    assert "| problem | optimum | reference solver | sklosses auto |" in table
+    for problem in ("breast_cancer, log", "diabetes, Huber", "text-like, logistic"):
+        assert problem in table

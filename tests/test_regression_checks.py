@@ -21,9 +21,14 @@ EXPECTED_FAILURES = {
 LOSS_OBJECTS = {
     repr(get_loss(name)): get_loss(name) for name in loss_names("regression")
 }
-ESTIMATORS = [SGDRegressor(loss=name) for name in loss_names("regression")] + [
-    SGDRegressor(loss=loss) for loss in LOSS_OBJECTS.values()
-]
+ESTIMATORS = (
+    [SGDRegressor(loss=name) for name in loss_names("regression")]
+    + [SGDRegressor(loss=loss) for loss in LOSS_OBJECTS.values()]
+    + [
+        SGDRegressor(learning_rate="auto"),
+        SGDRegressor(loss="absolute", learning_rate="auto"),
+    ]
+)
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda _: EXPECTED_FAILURES)

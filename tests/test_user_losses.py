@@ -278,6 +278,14 @@ class ClaimsConvexLoss(Loss):
         return (raw - y) / (1.0 + (raw - y) ** 2)
 
 
+class ClaimsTooSmoothLoss(UserSquaredLoss):
+    smoothness = 0.5  # the squared loss's gradient changes at rate 1
+
+
+class ClaimsLipschitzLoss(UserSquaredLoss):
+    is_lipschitz = True  # the squared loss's gradient grows without bound
+
+
 class ChangesItsParameterLoss(ScaledSquaredLoss):
     def __init__(self, weight=1.0, shift=0.0):
         self.weight = abs(weight)
@@ -306,6 +314,8 @@ class NumpyDisagreesLoss(UserSquaredLoss):
         (OverflowingLogCoshLoss(), r"finite: the loss is inf at .*raw=-1e\+06"),
         (NegativeLoss(), r"non-negative: is_nonnegative is True but the loss is -0.99"),
         (ClaimsConvexLoss(), r"convex: is_convex is True but the gradient decreases"),
+        (ClaimsTooSmoothLoss(), r"smoothness: the gradient changes by 1 .*0.5"),
+        (ClaimsLipschitzLoss(), r"lipschitz: is_lipschitz is True but the gradient"),
         (
             ChangesItsParameterLoss(weight=-1.0),
             r"parameters: .*modifies parameter weight",

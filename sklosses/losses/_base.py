@@ -54,6 +54,16 @@ class Loss(BaseEstimator):
         Whether the loss is convex in ``raw`` for every target.
     is_nonnegative : bool
         Whether the loss is never negative.
+    smoothness : float or None
+        A bound on the second derivative of the loss in ``raw`` (the
+        Lipschitz constant of its gradient), or ``None`` when the gradient
+        jumps (hinge, absolute loss). ``learning_rate="auto"`` takes
+        constant averaged steps on smooth losses, decreasing ones otherwise.
+    is_lipschitz : bool
+        Whether the gradient is bounded (log, Huber, hinge, absolute loss),
+        so that one large step cannot throw the model far: with
+        ``learning_rate="auto"`` such losses take steps sized by the mean row
+        norm rather than by the largest.
     response_method : str
         The estimator method whose output the matching :meth:`metric` takes.
 
@@ -101,6 +111,8 @@ class Loss(BaseEstimator):
     is_probabilistic = False
     is_convex = True
     is_nonnegative = True
+    smoothness = None
+    is_lipschitz = False
     response_method = "predict"
 
     sample_loss = None

@@ -27,8 +27,9 @@ def check_loss(loss):
       wherever the loss is smooth (points where one-sided differences
       disagree hold a kink and are skipped);
     - loss and gradient are finite for raw predictions from -1e6 to 1e6;
-    - the loss is non-negative if ``is_nonnegative``, and its gradient
-      non-decreasing in ``raw`` if ``is_convex``;
+    - the loss is non-negative if ``is_nonnegative``, its gradient
+      non-decreasing in ``raw`` if ``is_convex``, changing no faster than
+      ``smoothness`` when that is set, and bounded if ``is_lipschitz``;
     - the vectorized :meth:`~Loss.loss` and :meth:`~Loss.gradient` agree with
       the compiled per-sample functions that SGD trains with;
     - parameters survive :func:`~sklearn.base.clone` and ``set_params``;
@@ -185,6 +186,18 @@ def _check_values(loss):
                 f"(y={targets[row]:.5g})."
             )
 
+    if loss.smoothness is not None:
+        slope = np.diff(gradient.reshape(len(targets), -1), axis=1) / np.diff(RAW_GRID)
+        steep = np.abs(slope) > loss.smoothness * (1.0 + 1e-6) + 1e-9
+        if steep.any():
+            row, col = np.argwhere(steep)[0]
+            problems.append(
+                f"smoothness: the gradient changes by {slope[row, col]:.5g} per "
+                f"unit of raw between raw={RAW_GRID[col]:.5g} and "
+                f"raw={RAW_GRID[col + 1]:.5g} (y={targets[row]:.5g}), more than "
+                f"smoothness={loss.smoothness}."
+            )
+
     problems += _check_finite(loss, targets)
     if loss.is_probabilistic:
         problems += _check_probabilities(loss)
@@ -199,6 +212,16 @@ def _check_finite(loss, targets):
             "gradient": _compiled(loss, "loss_derivatives", y, raw),
         }
     problems = []
+    if loss.is_lipschitz:
+        # A bounded gradient has saturated long before |raw| = 1e6.
+        gradient = np.abs(results["gradient"]).reshape(len(targets), -1)
+        outer = np.r_[0, -1]
+        inner = np.searchsorted(RAW_EXTREMES, [-1e5, 1e5])
+        if (gradient[:, outer] > 1.01 * gradient[:, inner] + 1e-9).any():
+            problems.append(
+                "lipschitz: is_lipschitz is True but the gradient still grows "
+                "between |raw| = 1e5 and 1e6."
+            )
     for name, values in results.items():
         bad = ~np.isfinite(values)
         if bad.any():

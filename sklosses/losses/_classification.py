@@ -70,6 +70,9 @@ class LogLoss(Loss):
     label_encoding = "binary"
     is_probabilistic = True
     response_method = "predict_proba"
+    # sigmoid' <= 1/4; the softmax's Hessian is bounded by 1/2.
+    smoothness = 0.5
+    is_lipschitz = True
 
     @staticmethod
     def _is_multinomial(y, raw):
@@ -169,6 +172,7 @@ class HingeLoss(_MarginLoss):
     array([ 0., -1.,  1.])
     """
 
+    is_lipschitz = True
     _parameter_constraints = {"threshold": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, threshold=1.0):
@@ -240,6 +244,7 @@ class SquaredHingeLoss(_MarginLoss):
     array([-1.,  4.])
     """
 
+    smoothness = 2.0
     _parameter_constraints = {"threshold": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, threshold=1.0):
@@ -287,6 +292,8 @@ class ModifiedHuberLoss(_MarginLoss):
            [0.75, 0.25]])
     """
 
+    smoothness = 2.0
+    is_lipschitz = True
     is_probabilistic = True
 
     def loss(self, y, raw):

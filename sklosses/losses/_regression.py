@@ -44,6 +44,8 @@ class SquaredLoss(Loss):
     0.6123...
     """
 
+    smoothness = 1.0
+
     def loss(self, y, raw):
         return 0.5 * _residual(y, raw) ** 2
 
@@ -79,6 +81,8 @@ class AbsoluteLoss(Loss):
     >>> loss.metric([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])  # MAE
     0.5
     """
+
+    is_lipschitz = True
 
     def loss(self, y, raw):
         return np.abs(_residual(y, raw))
@@ -127,6 +131,8 @@ class HuberLoss(Loss):
     array([0.5, 1. ])
     """
 
+    smoothness = 1.0
+    is_lipschitz = True
     _parameter_constraints = {"delta": [Interval(Real, 0, None, closed="neither")]}
 
     def __init__(self, delta=1.0):
@@ -170,6 +176,7 @@ class EpsilonInsensitiveLoss(Loss):
     array([ 0., -1.])
     """
 
+    is_lipschitz = True
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, epsilon=0.1):
@@ -213,6 +220,7 @@ class SquaredEpsilonInsensitiveLoss(Loss):
     array([ 0., -2.])
     """
 
+    smoothness = 2.0
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, epsilon=0.1):
@@ -258,6 +266,7 @@ class QuantileLoss(Loss):
     array([-0.9,  0.1])
     """
 
+    is_lipschitz = True
     _parameter_constraints = {"quantile": [Interval(Real, 0, 1, closed="neither")]}
 
     def __init__(self, quantile=0.5):
