@@ -1,0 +1,139 @@
+"""``python -m sklosses``: which loss fits my data?
+
+Cross-validates the candidate losses of the task on a CSV file (or, with no
+file, on scikit-learn's diabetes and breast cancer datasets), prints a table
+per task and recommends a loss. Run ``python -m sklosses --help``.
+"""
+
+import argparse
+import sys
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._compare import DataError, compare_losses, infer_task, read_csv
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m sklosses",
+        description=(
+            "Which loss fits my data? Cross-validates SGD models with each "
+            "candidate loss (learning_rate='auto', features imputed, scaled "
+            "and one-hot encoded) and recommends one. With no file, runs on "
+            "scikit-learn's diabetes (regression) and breast cancer "
+            "(classification) datasets."
+        ),
+    )
+    parser.add_argument("data", nargs="?", help="a CSV file with a header line")
+    parser.add_argument("--target", help="the column to predict (needed with a file)")
+    parser.add_argument(
+        "--task",
+        choices=["regression", "classification"],
+        help="inferred from the target when absent",
+    )
+    parser.add_argument("--cv", type=int, default=5, help="folds (default 5)")
+    parser.add_argument("--plot", metavar="PNG", help="save a figure of the results")
+    return parser
+
+
+def _datasets(args):
+    """(title, X, y, task, categorical) for each problem to compare."""
+    if args.data is None:
+        from sklearn.datasets import load_breast_cancer, load_diabetes
+
+        for title, load, task in [
+            ("diabetes (scikit-learn), regression", load_diabetes, "regression"),
+            ("breast cancer (scikit-learn), classification", load_breast_cancer,
+             "classification"),
+        ]:  # fmt: skip
+            X, y = load(return_X_y=True)
+            yield title, X, y, task, []
+        return
+    if args.target is None:
+        raise DataError("--target is needed with a data file: name its column.")
+    X, y, _, categorical = read_csv(args.data, args.target)
+    task = args.task or infer_task(y)
+    if task == "regression" and y.dtype == object:
+        raise DataError(f"the target {args.target!r} is not numeric: use --task "
+                        "classification.")  # fmt: skip
+    yield f"{args.data}, target {args.target!r}, {task}", X, y, task, categorical
+
+
+def main(argv=None):
+    """Run the comparison; returns the exit code (2 for unusable input)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.cv < 2:
+        parser.error("--cv must be at least 2")
+    try:
+        with warnings.catch_warnings():
+            # The table is the output: fits that stop at max_iter are in it.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _run(args)
+    except DataError as error:
+        print(f"python -m sklosses: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run(args):
+    comparisons = []
+    for title, X, y, task, categorical in _datasets(args):
+        comparison = compare_losses(X, y, task, categorical, cv=args.cv)
+        comparisons.append((title, comparison))
+        print(f"## {title}: {X.shape[0]} rows, {X.shape[1]} features, "
+              f"{args.cv}-fold cross-validation\n")  # fmt: skip
+        print(comparison.table())
+        print(f"\nRecommended: {comparison.recommended}. {comparison.reason}\n")
+    if args.plot:
+        _plot(comparisons, args.plot)
+        print(f"Figure saved to {args.plot}")
+
+
+def _plot(comparisons, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise DataError(
+            "--plot needs matplotlib: pip install 'sklosses[plot]'."
+        ) from None
+    fig, axes = plt.subplots(
+        len(comparisons), 2, figsize=(10, 3.5 * len(comparisons)), squeeze=False
+    )
+    for (title, comparison), (scores, curves) in zip(comparisons, axes, strict=True):
+        metric = comparison.metrics[0 if comparison.task == "regression" else 1]
+        names = [row["name"] for row in comparison.rows]
+        means = np.array([np.mean(row[metric]) for row in comparison.rows])
+        spreads = np.array([np.std(row[metric]) for row in comparison.rows])
+        scores.barh(
+            names,
+            means,
+            xerr=spreads,
+            color=["C1" if n == comparison.recommended else "C0" for n in names],
+        )
+        if comparison.task == "classification":
+            # Accuracies differ in their last digits: zoom in on them.
+            scores.set_xlim(max(0.0, (means - 3 * spreads).min()), 1.0)
+        scores.set_xlabel(f"cross-validated {metric}")
+        scores.set_title(title, fontsize="medium")
+        best = next(r for r in comparison.rows if r["name"] == comparison.recommended)
+        model = best["model"]
+        model = getattr(model, "best_estimator_", model)[-1]
+        epochs = np.arange(1, len(model.loss_curve_) + 1)
+        curves.plot(epochs, model.loss_curve_, marker="o")
+        curves.set_xlabel("epoch")
+        curves.set_ylabel("training objective")
+        curves.set_title(f"{comparison.recommended}, fitted on all rows",
+                         fontsize="medium")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""``python -m sklosses``: which loss fits my data?"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sklosses.__main__ import main
+from sklosses._compare import compare_losses, infer_task, read_csv
+
+
+@pytest.fixture
+def regression_csv(tmp_path):
+    """House prices with a categorical column and a few gross outliers."""
+    rng = np.random.default_rng(0)
+    n = 300
+    area = rng.uniform(30, 200, n)
+    rooms = rng.integers(1, 6, n)
+    city = rng.choice(["lyon", "paris", "nice"], n)
+    price = 2.0 * area + 10 * rooms + np.where(city == "paris", 100, 0)
+    price = price + rng.normal(scale=10, size=n)
+    price[:15] += 2000  # 5% data-entry errors
+    path = tmp_path / "houses.csv"
+    lines = ["area,rooms,city,price"]
+    lines += [
+        f"{a:.1f},{r},{c},{p:.1f}"
+        for a, r, c, p in zip(area, rooms, city, price, strict=True)
+    ]
+    lines[5] = "55.0,,paris,300.0"  # a missing value, imputed
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def classification_csv(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 200
+    x = rng.normal(size=(n, 2))
+    label = np.where(x[:, 0] + x[:, 1] + rng.normal(scale=0.5, size=n) > 0, "yes", "no")
+    path = tmp_path / "churn.csv"
+    rows = ["x0,x1,churned"] + [
+        f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(x, label, strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_no_arguments_compares_losses_on_scikit_learn_datasets(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "## diabetes (scikit-learn), regression: 442 rows, 10 features" in out
+    assert "## breast cancer (scikit-learn), classification: 569 rows" in out
+    for loss in ("squared", "absolute", "huber", "quantile 0.5"):
+        assert f"| {loss}" in out
+    for loss in ("log", "hinge", "modified huber", "squared hinge"):
+        assert f"| {loss}" in out
+    assert out.count("Recommended: ") == 2
+    assert "| loss | RMSE | MAE | fit time (s) |" in out
+    assert "| loss | log loss | accuracy | F1 | fit time (s) |" in out
+
+
+def test_outliers_lead_to_a_robust_loss(regression_csv, capsys):
+    assert main([str(regression_csv), "--target", "price", "--cv", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "target 'price', regression: 300 rows, 3 features" in out
+    recommended = out.split("Recommended: ")[1].split(".")[0]
+    assert recommended in ("huber", "absolute")
+    assert "outliers call for a robust loss" in out
+
+
+def test_the_robust_losses_fit_the_clean_rows_better(regression_csv):
+    X, y, names, categorical = read_csv(regression_csv, "price")
+    assert names == ["area", "rooms", "city"]
+    assert categorical == [2]
+    comparison = compare_losses(X, y, "regression", categorical, cv=3)
+    mae = {row["name"]: np.mean(row["MAE"]) for row in comparison.rows}
+    assert mae["huber"] < mae["squared"]
+    assert comparison.outlier_share > 0.03
+
+
+def test_string_labels_are_classified_and_log_loss_is_recommended(
+    classification_csv, capsys
+):
+    assert main([str(classification_csv), "--target", "churned"]) == 0
+    out = capsys.readouterr().out
+    assert "target 'churned', classification" in out
+    assert "Recommended: log." in out
+    assert "| hinge | n/a |" in out  # no probabilities, no log loss
+
+
+def test_plot_saves_a_figure(classification_csv, tmp_path, capsys):
+    figure = tmp_path / "out.png"
+    args = [str(classification_csv), "--target", "churned", "--plot", str(figure)]
+    assert main(args) == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Figure saved to {figure}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "values, task",
+    [
+        (np.array(["a", "b", "a"], dtype=object), "classification"),
+        (np.array([0.0, 1.0, 1.0]), "classification"),
+        (np.arange(50, dtype=float), "regression"),
+        (np.array([0.5, 1.25, 3.0]), "regression"),
+    ],
+)
+def test_task_is_inferred_from_the_target(values, task):
+    assert infer_task(values) == task
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.csv", "--target", "y"], "cannot read missing.csv"),
+        (["{regression}", "--target", "prize"], "no column 'prize'"),
+        (["{regression}"], "--target is needed"),
+        (["{regression}", "--target", "city", "--task", "regression"], "not numeric"),
+        (["{single}", "--target", "y"], "single class"),
+        (["{regression}", "--target", "price", "--cv", "200"], "too few for 200-fold"),
+    ],
+)
+def test_unusable_input_exits_with_2_and_says_why(
+    args, message, regression_csv, tmp_path, capsys
+):
+    single = tmp_path / "single.csv"
+    single.write_text("x,y\n" + "".join(f"{i},a\n" for i in range(20)))
+    args = [a.format(regression=regression_csv, single=single) for a in args]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_runs_as_a_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "sklosses", "--help"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "Which loss fits my data?" in result.stdout
