@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sklosses import SGDRegressor
+from sklosses.plotting import LossCurveDisplay
 
 rng = np.random.default_rng(0)
 n_samples, n_features = 300, 150
@@ -38,15 +39,12 @@ stopped = SGDRegressor(max_iter=100, n_iter_no_change=10, **params).fit(X, y)
 print(f"stopped after {stopped.n_iter_} epochs; the whole run took {full.n_iter_}")
 
 # %%
-# The training objective keeps falling; the validation loss has its minimum
-# early and then rises: the epochs after it fit the noise.
-epochs = np.arange(1, full.n_iter_ + 1)
-fig, ax = plt.subplots()
-ax.plot(epochs, full.loss_curve_, label="training objective")
-ax.plot(epochs, full.validation_loss_curve_, label="validation loss")
-ax.axvline(stopped.n_iter_, color="k", linestyle=":", label="early stopping")
-ax.set_xlabel("epoch")
-ax.set_ylabel("mean squared loss (1/2 r^2)")
-ax.set_yscale("log")
-ax.legend()
+# :class:`~sklosses.plotting.LossCurveDisplay` draws the curves and marks
+# ``best_epoch_``, the epoch of the best validation score. The training
+# objective keeps falling; the validation loss has its minimum early and
+# then rises: the epochs after it fit the noise. Early stopping ran
+# ``n_iter_no_change`` epochs past its own best epoch.
+display = LossCurveDisplay.from_estimator(full, log_scale=True)
+display.ax_.axvline(stopped.n_iter_, color="k", label="early stopping ended")
+display.ax_.legend()
 plt.show()

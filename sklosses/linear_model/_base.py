@@ -156,6 +156,24 @@ class BaseSGD(BaseEstimator):
         if self.average:
             self._schedule = self._schedule._replace(average=int(self.average))
 
+    # -- curves ---------------------------------------------------------------
+
+    def _reset_curves(self):
+        self.loss_curve_ = []
+        if self.early_stopping:
+            self.validation_loss_curve_ = []
+            self.validation_score_curve_ = []
+
+    def _extend_curves(self, curves):
+        """Append a run's points to the curves; partial_fit adds one per call."""
+        self.loss_curve_.extend(curves["loss"])
+        if self.early_stopping:
+            self.validation_loss_curve_.extend(curves["validation_loss"])
+            self.validation_score_curve_.extend(curves["validation_score"])
+            self.best_epoch_ = int(np.argmax(self.validation_score_curve_)) + 1
+        else:
+            self.best_epoch_ = len(self.loss_curve_)
+
     # -- data -----------------------------------------------------------------
 
     def _make_validation_split(self, y, sample_mask):
@@ -205,6 +223,7 @@ class BaseSGD(BaseEstimator):
         validation_callback,
         seed,
         multinomial=False,
+        hooks=None,
     ):
         """Run up to ``max_iter`` epochs of SGD on one model, updated in place.
 
@@ -214,7 +233,8 @@ class BaseSGD(BaseEstimator):
         shapes, or no columns when not averaging. ``validation_callback(coef,
         intercept)``, when given, returns the validation loss and score of
         those coefficients; early stopping then watches the score, otherwise
-        the training objective is watched.
+        the training objective is watched. ``hooks`` (an ``EpochHooks``) calls
+        scikit-learn's callbacks around each epoch; one may ask to stop.
         """
         n_samples, n_features = X.shape
         if sp.issparse(X):
@@ -254,6 +274,8 @@ class BaseSGD(BaseEstimator):
         start_time = time.perf_counter()
 
         for epoch in range(1, max_iter + 1):
+            if hooks is not None:
+                hooks.begin_epoch()
             order = visiting_order(rng, train, self.shuffle, data_bytes)
             t, l1_u, sumloss, sumpenalty, n_clipped = kernels.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight, order,
@@ -285,6 +307,8 @@ class BaseSGD(BaseEstimator):
                 watched = objective
             if self.verbose:
                 self._print_epoch(epoch, effective, t, objective, curves, start_time)
+            if hooks is not None and hooks.end_epoch(*effective):
+                break
 
             if watched > best - tol:
                 no_improvement += 1

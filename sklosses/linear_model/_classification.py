@@ -21,6 +21,13 @@ from sklearn.utils.validation import (
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
 from ._base import MAX_INT, BaseSGD
+from ._callbacks import (
+    CallbackSupportMixin,
+    EpochHooks,
+    begin_fit,
+    end_fit,
+    epoch_hooks,
+)
 
 
 def _loss_is_probabilistic(estimator):
@@ -30,7 +37,7 @@ def _loss_is_probabilistic(estimator):
         return False
 
 
-class SGDClassifier(ClassifierMixin, BaseSGD):
+class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     r"""Linear classifiers fitted by stochastic gradient descent on a chosen loss.
 
     A drop-in replacement for :class:`sklearn.linear_model.SGDClassifier`:
@@ -161,6 +168,11 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
     validation_score_curve_ : list of float
         With ``early_stopping``: the accuracy on the validation split per
         epoch (the binary models' mean for one-vs-rest and multilabel).
+    best_epoch_ : int
+        With ``early_stopping``, the epoch (counted from 1 over the curves)
+        of the best validation score, from which early stopping counted
+        ``n_iter_no_change``; otherwise the last epoch. The coefficients are
+        those of the last epoch, as in scikit-learn.
 
     See Also
     --------
@@ -321,12 +333,6 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             self._reset_curves()
         return self._partial_fit(X, y, classes, sample_weight, loss, 1, None, None)
 
-    def _reset_curves(self):
-        self.loss_curve_ = []
-        if self.early_stopping:
-            self.validation_loss_curve_ = []
-            self.validation_score_curve_ = []
-
     def _partial_fit(
         self,
         X,
@@ -399,29 +405,39 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         self.loss_ = loss
 
         validation_mask = self._make_validation_split(y, sample_weight > 0)
+        # Callbacks see one task per epoch, under one task per binary model
+        # for one-vs-rest and multilabel targets.
+        one_model = self._mode in ("binary", "multinomial")
+        context = begin_fit(
+            self, X, y, sample_weight,
+            max_subtasks=max_iter if one_model else n_models, sequential=one_model,
+        )  # fmt: skip
         if self._mode == "multinomial":
             results = [
                 self._fit_multinomial(
-                    X, y, sample_weight, loss, max_iter, validation_mask
+                    X, y, sample_weight, loss, max_iter, validation_mask, context
                 )
             ]
         else:
             results = self._fit_binary_models(
-                X, y, sample_weight, loss, max_iter, validation_mask
+                X, y, sample_weight, loss, max_iter, validation_mask, context
             )
 
         self.n_iter_ = max(result.n_iter for result in results)
         self.t_ += self.n_iter_ * X.shape[0]
-        for name in ("loss", "validation_loss", "validation_score"):
-            curve = _mean_curve([result.curves[name] for result in results])
-            if name == "loss" or self.early_stopping:
-                getattr(self, f"{name}_curve_").extend(curve)
+        self._extend_curves(
+            {
+                name: _mean_curve([result.curves[name] for result in results])
+                for name in ("loss", "validation_loss", "validation_score")
+            }
+        )
         if self._schedule.average:
             use_average = self._schedule.average <= self.t_ - 1.0
             self.coef_ = self._average_coef if use_average else self._standard_coef
             self.intercept_ = (
                 self._average_intercept if use_average else self._standard_intercept
             )
+        end_fit(context, self, X, y, sample_weight)
         return self
 
     def _resolve_mode(self, loss, n_classes, multilabel):
@@ -484,7 +500,9 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             np.zeros(n_outputs, dtype=dtype),
         )
 
-    def _fit_binary_models(self, X, y, sample_weight, loss, max_iter, validation_mask):
+    def _fit_binary_models(
+        self, X, y, sample_weight, loss, max_iter, validation_mask, context
+    ):
         """Binary, one-vs-rest and multilabel: one binary model per output."""
         class_weight = self._class_weight(y)
         negative = -1.0 if loss.label_encoding == "signed" else 0.0
@@ -518,11 +536,23 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
                     y_k[validation_mask],
                     sample_weight[validation_mask],
                 )
-            return self._run_sgd(
+            hooks = model_context = None
+            if context is not None and len(positives) == 1:
+                hooks = epoch_hooks(context, self, X, y, sample_weight)
+            elif context is not None:
+                model_context = context.subcontext(
+                    task_name="binary model", task_id=k, max_subtasks=max_iter
+                )
+                model_context.call_on_fit_task_begin(estimator=self, X=X, y=y_k)
+                hooks = EpochHooks(model_context, self, X, y_k, weight_k)
+            result = self._run_sgd(
                 X, y_k, weight_k, *self._model_arrays(slice(k, k + 1), X.dtype),
                 loss=loss, max_iter=max_iter, validation_mask=validation_mask,
-                validation_callback=callback, seed=seeds[k],
+                validation_callback=callback, seed=seeds[k], hooks=hooks,
             )  # fmt: skip
+            if model_context is not None:
+                model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
+            return result
 
         if len(positives) == 1:
             return [fit_one(0, positives[0])]
@@ -530,7 +560,9 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             delayed(fit_one)(k, positive) for k, positive in enumerate(positives)
         )
 
-    def _fit_multinomial(self, X, y, sample_weight, loss, max_iter, validation_mask):
+    def _fit_multinomial(
+        self, X, y, sample_weight, loss, max_iter, validation_mask, context
+    ):
         y_index = np.searchsorted(self.classes_, y)
         weight = sample_weight * self._class_weight(y)[y_index].astype(X.dtype)
         callback = None
@@ -547,7 +579,12 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             *self._model_arrays(slice(0, len(self.classes_)), X.dtype),
             loss=loss, max_iter=max_iter, validation_mask=validation_mask,
             validation_callback=callback, seed=seed, multinomial=True,
+            hooks=epoch_hooks(context, self, X, y, sample_weight),
         )  # fmt: skip
+
+    def _coef_attributes(self, coef, intercept):
+        """What makes a copy of this classifier predict with these coefficients."""
+        return {"coef_": coef, "intercept_": intercept}
 
     def _class_weight(self, y):
         if self._mode == "multilabel":

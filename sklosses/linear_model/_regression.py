@@ -13,9 +13,15 @@ from sklearn.utils.validation import (
 
 from ..losses import Loss, loss_names
 from ._base import MAX_INT, BaseSGD
+from ._callbacks import (
+    CallbackSupportMixin,
+    begin_fit,
+    end_fit,
+    epoch_hooks,
+)
 
 
-class SGDRegressor(RegressorMixin, BaseSGD):
+class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     """Linear regression fitted by stochastic gradient descent on a chosen loss.
 
     A drop-in replacement for :class:`sklearn.linear_model.SGDRegressor`:
@@ -135,6 +141,11 @@ class SGDRegressor(RegressorMixin, BaseSGD):
     validation_score_curve_ : list of float
         With ``early_stopping``: the score (R²) on the validation split per
         epoch.
+    best_epoch_ : int
+        With ``early_stopping``, the epoch (counted from 1 over the curves)
+        of the best validation score, from which early stopping counted
+        ``n_iter_no_change``; otherwise the last epoch. The coefficients are
+        those of the last epoch, as in scikit-learn.
 
     See Also
     --------
@@ -269,11 +280,9 @@ class SGDRegressor(RegressorMixin, BaseSGD):
             self._reset_curves()
         return self._partial_fit(X, y, sample_weight, loss, 1, None, None)
 
-    def _reset_curves(self):
-        self.loss_curve_ = []
-        if self.early_stopping:
-            self.validation_loss_curve_ = []
-            self.validation_score_curve_ = []
+    def _coef_attributes(self, coef, intercept):
+        """What makes a copy of this regressor predict with these coefficients."""
+        return {"coef_": coef.reshape(-1), "intercept_": intercept}
 
     def _partial_fit(
         self, X, y, sample_weight, loss, max_iter, coef_init, intercept_init
@@ -311,6 +320,7 @@ class SGDRegressor(RegressorMixin, BaseSGD):
                 X[validation_mask], y[validation_mask], sample_weight[validation_mask]
             )
         seed = check_random_state(self.random_state).randint(0, MAX_INT)
+        context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
         if self._schedule.average:
             coef, intercept = self._standard_coef, self._standard_intercept
             average_coef, average_intercept = (
@@ -336,13 +346,11 @@ class SGDRegressor(RegressorMixin, BaseSGD):
             validation_mask=validation_mask,
             validation_callback=callback,
             seed=seed,
+            hooks=epoch_hooks(context, self, X, y, sample_weight),
         )
         self.n_iter_ = result.n_iter
         self.t_ += result.n_iter * X.shape[0]
-        self.loss_curve_.extend(result.curves["loss"])
-        if self.early_stopping:
-            self.validation_loss_curve_.extend(result.curves["validation_loss"])
-            self.validation_score_curve_.extend(result.curves["validation_score"])
+        self._extend_curves(result.curves)
 
         if self._schedule.average:
             if self._schedule.average <= self.t_ - 1.0:
@@ -351,6 +359,7 @@ class SGDRegressor(RegressorMixin, BaseSGD):
             else:
                 self.coef_ = self._standard_coef
                 self.intercept_ = self._standard_intercept
+        end_fit(context, self, X, y, sample_weight)
         return self
 
     @staticmethod
