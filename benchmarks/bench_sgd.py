@@ -296,9 +296,8 @@ def multinomial_against_logistic_regression(X, y, alpha=1e-4, max_epochs=20):
     lbfgs_seconds = time.perf_counter() - start
     target = 1.01 * softmax_objective(reference, X, y, alpha)
     params = dict(
-        loss="log_loss", alpha=alpha, learning_rate="invscaling", eta0=0.1,
-        average=True, tol=None, random_state=0,
-    )  # fmt: skip
+        loss="log_loss", alpha=alpha, learning_rate="auto", tol=None, random_state=0
+    )
     sklosses.SGDClassifier(max_iter=1, **params).fit(X[:100], y[:100])  # compile
     for epochs in range(1, max_epochs + 1):
         start = time.perf_counter()
