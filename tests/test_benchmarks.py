@@ -3,6 +3,8 @@
 import runpy
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -32,3 +34,11 @@ def test_bench_time_to_quality_runs_and_prints_its_table(capsys):
     assert "| problem | optimum | reference solver | sklosses auto |" in table
     for problem in ("breast_cancer, log", "diabetes, Huber", "text-like, logistic"):
         assert problem in table
+
+
+def test_bench_dask_runs_and_prints_its_table(capsys):
+    pytest.importorskip("distributed")
+    bench = runpy.run_path(str(BENCHMARKS / "bench_dask.py"))
+    bench["main"](["--quick"])
+    table = capsys.readouterr().out
+    assert "| fit_distributed, 2 workers |" in table
