@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Robust regression with your own loss: log-cosh, Cauchy
-=====================================================
+======================================================
 
 scikit-learn's SGD has a closed list of losses. With sklosses a loss is a small
 class: write the loss of one sample and its derivative as plain Python, and

@@ -101,11 +101,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         releases the GIL. Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the validation split.
-    learning_rate : {"optimal", "constant", "invscaling", "adaptive", "pa1", \
-"pa2", "auto"}, default="optimal"
-        The step-size schedule, as in scikit-learn (PA-I and PA-II only with
-        the hinge loss). The default is scikit-learn's; it needs ``alpha``
-        and ``eta0`` tuned to converge in few epochs.
+    learning_rate : str, default="optimal"
+        The step-size schedule: ``"optimal"``, ``"constant"``,
+        ``"invscaling"``, ``"adaptive"``, ``"pa1"``, ``"pa2"`` as in
+        scikit-learn (PA-I and PA-II only with the hinge loss), or
+        ``"auto"``. The default is scikit-learn's; it needs ``alpha`` and
+        ``eta0`` tuned to converge in few epochs.
         ``"auto"``, recommended, needs no tuning: averaged SGD with a step
         derived from the data (Bach & Moulines, 2013), a constant
         ``1 / R^2`` for smooth losses, with ``R^2`` the mean squared norm of
@@ -155,7 +156,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         Number of weight updates performed, plus one.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     loss_ : Loss
         The loss object trained on.

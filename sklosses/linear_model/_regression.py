@@ -83,9 +83,10 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the validation split. Equal seeds and data
         give bit-identical coefficients.
-    learning_rate : {"invscaling", "constant", "optimal", "adaptive", "pa1", \
-"pa2", "auto"}, default="invscaling"
-        The step-size schedule: ``eta0`` (constant), ``eta0 / t**power_t``
+    learning_rate : str, default="invscaling"
+        The step-size schedule, one of ``"invscaling"``, ``"constant"``,
+        ``"optimal"``, ``"adaptive"``, ``"pa1"``, ``"pa2"``, ``"auto"``:
+        ``eta0`` (constant), ``eta0 / t**power_t``
         (invscaling), ``1 / (alpha * (t + t0))`` (optimal, with Bottou's t0
         heuristic), ``eta0`` divided by 5 whenever progress stalls
         (adaptive), or the passive-aggressive steps PA-I and PA-II with
@@ -129,7 +130,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         Number of weight updates performed, plus one.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` has string column names.
     loss_ : Loss
         The loss object trained on.
