@@ -196,23 +196,26 @@ PEAK_MEMORY = textwrap.dedent(
     before = rss()
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # resets the peak to the current size (Linux)
-    SGDClassifier(max_iter=2, tol=None).fit(X, y)
+    SGDClassifier(max_iter=2, tol=None, early_stopping={early_stopping}).fit(X, y)
     print(input_bytes, peak_rss() - before)
     """
 )
 
 
-def peak_memory(n_samples, sparse):
+def peak_memory(n_samples, sparse, early_stopping=False):
     """Fit with 2 epochs in a fresh process: the input's size and the peak above."""
     rows = []
     for module in ("sklosses", "sklearn.linear_model"):
-        script = PEAK_MEMORY.format(module=module, n_samples=n_samples, sparse=sparse)
+        script = PEAK_MEMORY.format(
+            module=module, n_samples=n_samples, sparse=sparse,
+            early_stopping=early_stopping,
+        )  # fmt: skip
         run = subprocess.run(
             [sys.executable, "-c", script], check=True, capture_output=True
         )
         rows.append([int(value) for value in run.stdout.split()])
     (input_bytes, ours), (_, theirs) = rows
-    name = "CSR" if sparse else "dense"
+    name = ("CSR" if sparse else "dense") + (", early stopping" * early_stopping)
     print(
         f"| {name} {n_samples:,} rows, {input_bytes / 2**20:.0f} MiB | "
         f"{ours / 2**20:.1f} MiB ({ours / input_bytes:.1%}) | "
@@ -417,6 +420,7 @@ def main(argv=None):
     print("|---|---|---|")
     peak_memory(400_000 // scale, sparse=False)
     peak_memory(200_000 // scale, sparse=True)
+    peak_memory(400_000 // scale, sparse=False, early_stopping=True)
 
     print()
     print("| import + first fit, 1,000 x 20, new process | seconds | vs scikit-learn |")

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine import _sgd
@@ -42,6 +43,9 @@ PENALTIES = {
 # gradient at every sample while most coefficients see few.
 SPARSE_INTERCEPT_DECAY = 0.01
 MAX_INT = np.iinfo(np.int32).max
+# Early stopping scores the validation rows this many at a time, so that they
+# are never copied out of the input as a whole.
+VALIDATION_BLOCK_ROWS = 4096
 # learning_rate="auto" estimates the squared row norm on this many rows.
 AUTO_SAMPLE_ROWS = 1000
 
@@ -411,6 +415,20 @@ class BaseSGD(BaseEstimator):
         )
         self.coef_ = sp.csr_matrix(self.coef_)
         return self
+
+
+def validation_raw(X, rows, coef, intercept):
+    """``X[rows] @ coef.T + intercept``, computed a block of rows at a time.
+
+    Returns an array of shape (len(rows), n_outputs).
+    """
+    raw = np.empty((rows.shape[0], coef.shape[0]), dtype=np.result_type(X, coef))
+    for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
+        block = rows[start : start + VALIDATION_BLOCK_ROWS]
+        raw[start : start + block.shape[0]] = safe_sparse_dot(
+            X[block], coef.T, dense_output=True
+        )
+    return raw + intercept
 
 
 def auto_schedule(X, y, sample_weight, loss, fit_intercept, rng):

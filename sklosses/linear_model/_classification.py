@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
-from ._base import MAX_INT, BaseSGD
+from ._base import MAX_INT, BaseSGD, validation_raw
 from ._callbacks import (
     CallbackSupportMixin,
     EpochHooks,
@@ -533,7 +533,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             if self.early_stopping:
                 callback = _binary_validation(
                     loss,
-                    X[validation_mask],
+                    X,
+                    np.flatnonzero(validation_mask),
                     y_k[validation_mask],
                     sample_weight[validation_mask],
                 )
@@ -570,7 +571,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         if self.early_stopping:
             callback = _multinomial_validation(
                 loss,
-                X[validation_mask],
+                X,
+                np.flatnonzero(validation_mask),
                 y_index[validation_mask],
                 sample_weight[validation_mask],
             )
@@ -706,18 +708,18 @@ def _mean_curve(curves):
     return list(np.mean(padded, axis=0))
 
 
-def _binary_validation(loss, X_val, y_val, sample_weight_val):
+def _binary_validation(loss, X, rows, y_val, sample_weight_val):
     def score(coef, intercept):
-        raw = safe_sparse_dot(X_val, coef[0], dense_output=True) + intercept[0]
+        raw = validation_raw(X, rows, coef, intercept)[:, 0]
         accuracy = np.average((raw > 0) == (y_val > 0), weights=sample_weight_val)
         return loss(y_val, raw, sample_weight=sample_weight_val), float(accuracy)
 
     return score
 
 
-def _multinomial_validation(loss, X_val, y_val, sample_weight_val):
+def _multinomial_validation(loss, X, rows, y_val, sample_weight_val):
     def score(coef, intercept):
-        raw = safe_sparse_dot(X_val, coef.T, dense_output=True) + intercept
+        raw = validation_raw(X, rows, coef, intercept)
         accuracy = np.average(raw.argmax(axis=1) == y_val, weights=sample_weight_val)
         return loss(y_val, raw, sample_weight=sample_weight_val), float(accuracy)
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
 )
 
 from ..losses import Loss, loss_names
-from ._base import MAX_INT, BaseSGD
+from ._base import MAX_INT, BaseSGD, validation_raw
 from ._callbacks import (
     CallbackSupportMixin,
     begin_fit,
@@ -318,7 +318,10 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         callback = None
         if self.early_stopping:
             callback = self._validation_callback(
-                X[validation_mask], y[validation_mask], sample_weight[validation_mask]
+                X,
+                np.flatnonzero(validation_mask),
+                y[validation_mask],
+                sample_weight[validation_mask],
             )
         seed = check_random_state(self.random_state).randint(0, MAX_INT)
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
@@ -375,11 +378,11 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             )
         return init
 
-    def _validation_callback(self, X_val, y_val, sample_weight_val):
+    def _validation_callback(self, X, rows, y_val, sample_weight_val):
         loss = self.loss_
 
         def score(coef, intercept):
-            raw = safe_sparse_dot(X_val, coef[0], dense_output=True) + intercept[0]
+            raw = validation_raw(X, rows, coef, intercept)[:, 0]
             return (
                 loss(y_val, raw, sample_weight=sample_weight_val),
                 self._score_raw(y_val, raw, sample_weight_val),
