@@ -102,6 +102,8 @@ def _plot(comparisons, path):
         raise DataError(
             "--plot needs matplotlib: pip install 'sklosses[plot]'."
         ) from None
+    from .plotting import LossCurveDisplay
+
     fig, axes = plt.subplots(
         len(comparisons), 2, figsize=(10, 3.5 * len(comparisons)), squeeze=False
     )
@@ -121,13 +123,8 @@ def _plot(comparisons, path):
             scores.set_xlim(max(0.0, (means - 3 * spreads).min()), 1.0)
         scores.set_xlabel(f"cross-validated {metric}")
         scores.set_title(title, fontsize="medium")
-        best = next(r for r in comparison.rows if r["name"] == comparison.recommended)
-        model = best["model"]
-        model = getattr(model, "best_estimator_", model)[-1]
-        epochs = np.arange(1, len(model.loss_curve_) + 1)
-        curves.plot(epochs, model.loss_curve_, marker="o")
-        curves.set_xlabel("epoch")
-        curves.set_ylabel("training objective")
+        model = getattr(comparison.model, "best_estimator_", comparison.model)
+        LossCurveDisplay.from_estimator(model, ax=curves, name=comparison.recommended)
         curves.set_title(f"{comparison.recommended}, fitted on all rows",
                          fontsize="medium")  # fmt: skip
     fig.tight_layout()

@@ -43,6 +43,7 @@ OUTLIER_SHARE = 0.01
 # 1.4826 * MAD estimates the standard deviation of Gaussian data.
 MAD_TO_SIGMA = 1.4826
 HUBER_DELTAS = (0.5, 1.35, 3.0)  # in robust standard deviations of the residuals
+METRICS = ("RMSE", "MAE", "log loss", "accuracy", "F1")
 
 
 class DataError(ValueError):
@@ -157,21 +158,24 @@ class Comparison:
     ----------
     task : str
     rows : list of dict
-        One per loss: its name, the fitted-on-all-data model and, for each
-        metric, the per-fold values (a metric a loss cannot give is absent).
+        One per loss: its name, the fit times and, for each metric, the
+        per-fold values (a metric a loss cannot give is absent).
     outlier_share : float or None
         Regression only: the share of cross-validated squared-loss residuals
         beyond ``OUTLIER_SIGMAS`` robust standard deviations.
     recommended : str
     reason : str
+    model : estimator
+        The recommended loss's model, fitted on all rows.
     """
 
-    def __init__(self, task, rows, outlier_share, recommended, reason):
+    def __init__(self, task, rows, outlier_share, recommended, reason, model):
         self.task = task
         self.rows = rows
         self.outlier_share = outlier_share
         self.recommended = recommended
         self.reason = reason
+        self.model = model
 
     @property
     def metrics(self):
@@ -224,41 +228,34 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0):
         splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     n_features = X.shape[1]
 
-    def model(loss):
-        return make_model(task, loss, categorical, n_features, random_state)
-
     outlier_share = sigma = None
     if task == "regression":
         y = np.asarray(y, dtype=float)
-        residual = cross_val_predict(model(SquaredLoss()), X, y, cv=splitter) - y
+        squared = make_model(task, SquaredLoss(), categorical, n_features, random_state)
+        residual = cross_val_predict(squared, X, y, cv=splitter) - y
         deviation = np.abs(residual - np.median(residual))
         sigma = MAD_TO_SIGMA * np.median(deviation)
         outlier_share = float(np.mean(deviation > OUTLIER_SIGMAS * sigma))
 
+    def candidate(loss):
+        estimator = make_model(task, loss, categorical, n_features, random_state)
+        if isinstance(loss, HuberLoss):
+            return _huber_search(estimator, sigma, random_state)
+        return estimator
+
     rows = []
     for name, loss in candidates(task):
-        row = {"name": name, "fit time": []}
-        for metric in ("RMSE", "MAE", "log loss", "accuracy", "F1"):
-            row[metric] = []
+        row = {"name": name, "fit time": [], **{metric: [] for metric in METRICS}}
         for train, test in splitter.split(X, y):
-            estimator = model(loss)
-            if isinstance(loss, HuberLoss):
-                estimator = _huber_search(estimator, sigma, random_state)
+            estimator = candidate(loss)
             start = time.perf_counter()
             estimator.fit(X[train], y[train])
             row["fit time"].append(time.perf_counter() - start)
             _score(row, estimator, X[test], y[test], task, loss)
-        for metric in ("RMSE", "MAE", "log loss", "accuracy", "F1"):
-            if not row[metric]:
-                del row[metric]
-        row["model"] = model(loss)
-        if isinstance(loss, HuberLoss):
-            row["model"] = _huber_search(row["model"], sigma, random_state)
-        rows.append(row)
+        rows.append({key: values for key, values in row.items() if values})
     recommended, reason = _recommend(task, rows, outlier_share)
-    best = next(row for row in rows if row["name"] == recommended)
-    best["model"].fit(X, y)
-    return Comparison(task, rows, outlier_share, recommended, reason)
+    model = candidate(dict(candidates(task))[recommended]).fit(X, y)
+    return Comparison(task, rows, outlier_share, recommended, reason, model)
 
 
 def _check_folds(y, task, cv):

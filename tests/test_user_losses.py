@@ -219,7 +219,7 @@ def test_user_classification_loss_gives_probabilities_one_vs_rest(examples):
         SGDClassifier(loss=examples["FocalLoss"](), multi_class="multinomial").fit(X, y)
 
 
-def test_non_probabilistic_user_loss_has_no_predict_proba(examples):
+def test_non_probabilistic_user_loss_has_no_predict_proba():
     model = SGDClassifier(loss=UserSquaredLoss())
     assert not hasattr(model, "predict_proba")
 

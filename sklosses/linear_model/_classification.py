@@ -108,14 +108,16 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         ``"auto"``. The default is scikit-learn's; it needs ``alpha`` and
         ``eta0`` tuned to converge in few epochs.
         ``"auto"``, recommended, needs no tuning: averaged SGD with a step
-        derived from the data (Bach & Moulines, 2013), a constant
-        ``1 / R^2`` for smooth losses, with ``R^2`` the mean squared norm of
-        a row estimated on 1,000 rows, and ``sqrt(d) / (R^2 sqrt(t))`` for
-        losses whose gradient jumps (hinge, absolute, quantile,
-        epsilon-insensitive); averaging starts halfway through the first
-        epoch (or where ``average`` says), and ``eta0`` and ``power_t`` are
-        ignored. It typically lands within 1% of the optimum in one or two
-        epochs. ``partial_fit`` derives the step from its first batch.
+        derived from the data (Bach & Moulines, 2013), estimated on 1,000
+        rows: a constant ``1 / (2 L R^2)`` for a loss of smoothness ``L``,
+        with ``R^2`` the largest squared row norm (the mean for losses with
+        a bounded gradient, such as the log and Huber losses), and steps
+        decreasing as ``1 / sqrt(t)`` for losses whose gradient jumps
+        (hinge, absolute, quantile, epsilon-insensitive); averaging starts
+        halfway through the first epoch (or where ``average`` says), and
+        ``eta0`` and ``power_t`` are ignored. It typically lands within 1% of
+        the optimum in one or two epochs. ``partial_fit`` derives the step
+        from its first batch.
     eta0 : float, default=0.01
         Initial step size for the "constant", "invscaling" and "adaptive"
         schedules; the aggressiveness of "pa1" and "pa2".
@@ -390,15 +392,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         self._mode = self._resolve_mode(loss, n_classes, multilabel)
         n_models = 1 if self._mode == "binary" else n_classes
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        if self.learning_rate == "auto":
+        weight = sample_weight
+        if self.learning_rate == "auto" and not multilabel:
             # The step must allow for the largest weights a sample gets.
-            weight = sample_weight
-            if not multilabel:
-                class_weight = self._class_weight(y)
-                weight = weight * class_weight[np.searchsorted(self.classes_, y)]
-            self._set_schedule(X, weight, loss, getattr(self, "coef_", None) is None)
-        else:
-            self._set_schedule(X, sample_weight, loss, False)
+            class_weight = self._class_weight(y)
+            weight = weight * class_weight[np.searchsorted(self.classes_, y)]
+        self._set_schedule(X, weight, loss, getattr(self, "coef_", None) is None)
         if getattr(self, "coef_", None) is None or coef_init is not None:
             self._allocate_coef(
                 n_models, X.shape[1], X.dtype, coef_init, intercept_init

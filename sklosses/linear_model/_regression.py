@@ -92,14 +92,16 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         (adaptive), or the passive-aggressive steps PA-I and PA-II with
         aggressiveness ``eta0`` (only with ``"epsilon_insensitive"``).
         ``"auto"``, recommended, needs no tuning: averaged SGD with a step
-        derived from the data (Bach & Moulines, 2013), a constant
-        ``1 / R^2`` for smooth losses, with ``R^2`` the mean squared norm of
-        a row estimated on 1,000 rows, and ``sqrt(d) / (R^2 sqrt(t))`` for
-        losses whose gradient jumps (hinge, absolute, quantile,
-        epsilon-insensitive); averaging starts halfway through the first
-        epoch (or where ``average`` says), and ``eta0`` and ``power_t`` are
-        ignored. It typically lands within 1% of the optimum in one or two
-        epochs. ``partial_fit`` derives the step from its first batch.
+        derived from the data (Bach & Moulines, 2013), estimated on 1,000
+        rows: a constant ``1 / (2 L R^2)`` for a loss of smoothness ``L``,
+        with ``R^2`` the largest squared row norm (the mean for losses with
+        a bounded gradient, such as the log and Huber losses), and steps
+        decreasing as ``1 / sqrt(t)`` for losses whose gradient jumps
+        (hinge, absolute, quantile, epsilon-insensitive); averaging starts
+        halfway through the first epoch (or where ``average`` says), and
+        ``eta0`` and ``power_t`` are ignored. It typically lands within 1% of
+        the optimum in one or two epochs. ``partial_fit`` derives the step
+        from its first batch.
     eta0 : float, default=0.01
         Initial step size.
     power_t : float, default=0.25

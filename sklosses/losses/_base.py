@@ -35,9 +35,10 @@ class Loss(BaseEstimator):
     that check before training a user-defined loss and refuse one that fails.
 
     The first fit with a new loss compiles the SGD loop for it, once per
-    process and input type (dense or sparse, float64 or float32): a few
-    seconds. Built-in losses instead provide :meth:`loss`, :meth:`gradient`
-    and :meth:`kernel_spec`, and load their compiled loop from numba's cache.
+    process and input precision (float64 or float32; dense and sparse rows
+    share one loop): a few seconds. Built-in losses instead provide
+    :meth:`loss`, :meth:`gradient` and :meth:`kernel_spec`, and load their
+    compiled loop from numba's cache.
 
     Attributes
     ----------

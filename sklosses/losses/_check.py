@@ -175,9 +175,11 @@ def _check_values(loss):
             f"at y={y[at]:.5g}, raw={raw[at]:.5g}."
         )
 
+    # The gradient along the raw grid, one row per target, and its changes.
+    by_target = gradient.reshape(len(targets), -1)
+    change = np.diff(by_target, axis=1)
     if loss.is_convex:
-        slope = gradient.reshape(len(targets), -1)
-        drops = np.diff(slope, axis=1) < -1e-9 * (1.0 + np.abs(slope[:, 1:]))
+        drops = change < -1e-9 * (1.0 + np.abs(by_target[:, 1:]))
         if drops.any():
             row, col = np.argwhere(drops)[0]
             problems.append(
@@ -187,7 +189,7 @@ def _check_values(loss):
             )
 
     if loss.smoothness is not None:
-        slope = np.diff(gradient.reshape(len(targets), -1), axis=1) / np.diff(RAW_GRID)
+        slope = change / np.diff(RAW_GRID)
         steep = np.abs(slope) > loss.smoothness * (1.0 + 1e-6) + 1e-9
         if steep.any():
             row, col = np.argwhere(steep)[0]
