@@ -107,15 +107,18 @@ def _row_dot(data, indices, start, end, dense, v, r):
 
     Rows of 2-D arrays are passed as (array, row index): a view per sample
     would cost reference counting. Sums are in the data's precision, so that
-    float32 rows vectorize twice as wide.
+    float32 rows vectorize twice as wide. Offsets are unsigned: numba wraps
+    negative indices around, and that check on every element keeps LLVM from
+    vectorizing the loop (an epoch ran 1.4x slower).
     """
     acc = data.dtype.type(0)
     if dense:
+        base = nb.uintp(start)
         for k in range(end - start):
-            acc += data[start + k] * v[r, k]
+            acc += data[base + nb.uintp(k)] * v[r, k]
     else:
-        for k in range(start, end):
-            acc += data[k] * v[r, indices[k]]
+        for k in range(nb.uintp(start), nb.uintp(end)):
+            acc += data[k] * v[r, nb.uintp(indices[k])]
     return acc
 
 
@@ -125,12 +128,14 @@ def _row_dot_sqnorm(data, indices, start, end, dense, v, r):
     acc = data.dtype.type(0)
     sq = data.dtype.type(0)
     if dense:
+        base = nb.uintp(start)
         for k in range(end - start):
-            acc += data[start + k] * v[r, k]
-            sq += data[start + k] * data[start + k]
+            x = data[base + nb.uintp(k)]
+            acc += x * v[r, k]
+            sq += x * x
     else:
-        for k in range(start, end):
-            acc += data[k] * v[r, indices[k]]
+        for k in range(nb.uintp(start), nb.uintp(end)):
+            acc += data[k] * v[r, nb.uintp(indices[k])]
             sq += data[k] * data[k]
     return acc, sq
 
@@ -140,11 +145,12 @@ def _row_axpy(data, indices, start, end, dense, scale, v, r):
     """v[r] += scale * row."""
     scale = data.dtype.type(scale)
     if dense:
+        base = nb.uintp(start)
         for k in range(end - start):
-            v[r, k] += scale * data[start + k]
+            v[r, k] += scale * data[base + nb.uintp(k)]
     else:
-        for k in range(start, end):
-            v[r, indices[k]] += scale * data[k]
+        for k in range(nb.uintp(start), nb.uintp(end)):
+            v[r, nb.uintp(indices[k])] += scale * data[k]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -155,6 +161,121 @@ def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
             if averaging:
                 avg[k, j] = (avg[k, j] + avg_a * v[k, j]) / avg_b
             v[k, j] *= wscale
+
+
+@nb.njit(cache=True, nogil=True, fastmath=VECTORIZE)
+def dense_epoch(
+    data,
+    n_features,
+    y,
+    sample_weight,
+    order,
+    coef,
+    intercept,
+    avg_coef,
+    avg_intercept,
+    kind,
+    loss_params,
+    penalty,
+    alpha,
+    learning_rate,
+    eta,
+    eta0,
+    power_t,
+    optimal_init,
+    t,
+    fit_intercept,
+    average,
+):
+    """:func:`sgd_epoch` for one output on dense rows, with no or L2 penalty.
+
+    Returns ``t``, the sum of weighted losses, the sum of penalties and the
+    number of clipped derivatives, as :func:`sgd_epoch` does.
+
+    The same steps as the general loop, in the same order, for the case that
+    covers most fits (binary and regression models, each one-vs-rest model).
+    Written as one flat loop with the model in scalars and 1-D rows, LLVM keeps
+    it in registers; the general loop passes every row through function calls
+    and per-output arrays, and took twice as long per sample.
+    """
+    averaging = average > 0
+    v = coef[0]
+    avg = avg_coef[0]
+    b = intercept[0]
+    avg_b_intercept = avg_intercept[0]
+    wscale = 1.0
+    avg_a = 0.0
+    avg_b = 1.0
+    track_penalty = penalty == L2
+    sq_v = 0.0
+    if track_penalty:
+        for j in range(n_features):
+            sq_v += v[j] * v[j]
+    sumloss = 0.0
+    sumpenalty = 0.0
+    n_clipped = 0
+    row_size = nb.uintp(n_features)
+    n_visits = order.shape[0]
+    for idx in range(n_visits):
+        if idx + PREFETCH_DISTANCE < n_visits:
+            ahead = nb.uintp(order[idx + PREFETCH_DISTANCE]) * row_size
+            for k in range(0, n_features, CACHE_LINE_ITEMS):
+                _prefetch(data, ahead + nb.uintp(k))
+        i = order[idx]
+        start = nb.uintp(i) * row_size
+        xv = data.dtype.type(0)
+        x_sq = data.dtype.type(0)
+        for j in range(row_size):
+            x = data[start + j]
+            xv += x * v[j]
+            x_sq += x * x
+        raw = xv * wscale + b
+        if track_penalty:
+            sumpenalty += 0.5 * wscale * wscale * sq_v
+        if learning_rate == OPTIMAL:
+            eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+        elif learning_rate == INVSCALING:
+            eta = eta0 / t**power_t
+        weight = sample_weight[i]
+        loss, dloss = loss_value_and_derivative(kind, loss_params, y[i], raw)
+        sumloss += weight * loss
+        if abs(dloss) > MAX_DLOSS:
+            n_clipped += 1
+            dloss = min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
+        update = -(dloss * eta) * weight
+
+        if penalty == L2:
+            wscale *= max(0.0, 1.0 - eta * alpha)
+            if wscale < WSCALE_THRESHOLD:
+                _fold_scale(coef, wscale, avg_coef, avg_a, avg_b, averaging)
+                sq_v *= wscale * wscale
+                wscale, avg_a, avg_b = 1.0, 0.0, 1.0
+        if update != 0.0:
+            step = update / wscale
+            scale = data.dtype.type(step)
+            for j in range(row_size):
+                v[j] += scale * data[start + j]
+            if track_penalty:
+                sq_v += step * (2.0 * xv + step * x_sq)
+            if averaging and average <= t:
+                scale = data.dtype.type(-avg_a * update / wscale)
+                for j in range(row_size):
+                    avg[j] += scale * data[start + j]
+        if fit_intercept:
+            b += update
+        if averaging and average <= t:
+            num_seen = t - average + 1.0
+            mu = 1.0 / num_seen
+            if num_seen > 1.0:
+                avg_b /= 1.0 - mu
+            avg_a += mu * avg_b * wscale
+            avg_b_intercept += (b - avg_b_intercept) * mu
+        t += 1.0
+
+    intercept[0] = b
+    avg_intercept[0] = avg_b_intercept
+    _fold_scale(coef, wscale, avg_coef, avg_a, avg_b, averaging)
+    return t, sumloss, sumpenalty, n_clipped
 
 
 @nb.njit(cache=True, nogil=True)
@@ -203,6 +324,20 @@ def sgd_epoch(
     diverges).
     """
     n_outputs = coef.shape[0]
+    if (
+        dense
+        and n_outputs == 1
+        and not multinomial
+        and (penalty == NO_PENALTY or penalty == L2)
+        and learning_rate < PA1
+    ):
+        t, sumloss, sumpenalty, n_clipped = dense_epoch(
+            data, n_features, y, sample_weight, order, coef, intercept,
+            avg_coef, avg_intercept, kind, loss_params, penalty, alpha,
+            learning_rate, eta, eta0, power_t, optimal_init, t, fit_intercept,
+            average,
+        )  # fmt: skip
+        return t, l1_u, sumloss, sumpenalty, n_clipped
     averaging = average > 0
     v = coef
     wscale = 1.0
