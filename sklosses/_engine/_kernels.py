@@ -86,13 +86,7 @@ def user_kernels(value, derivative):
         loss_derivative,
         _recompile(_losses.loss_values, loss_value=loss_value),
         _recompile(_losses.loss_derivatives, loss_derivative=loss_derivative),
-        _recompile(
-            _sgd.sgd_epoch,
-            loss_value_and_derivative=loss_value_and_derivative,
-            dense_epoch=_recompile(
-                _sgd.dense_epoch, loss_value_and_derivative=loss_value_and_derivative
-            ),
-        ),
+        _recompile(_sgd.sgd_epoch, loss_value_and_derivative=loss_value_and_derivative),
     )
 
 
