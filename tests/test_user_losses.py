@@ -6,6 +6,7 @@ import runpy
 from pathlib import Path
 
 import matplotlib
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -78,6 +79,15 @@ def examples():
 
 
 def _assert_same_model(a, b):
+    if numba.config.BOUNDSCHECK:
+        # Bounds checks put branches between the loop's multiplications and
+        # additions, and LLVM fuses them into FMAs only within a branch: the
+        # two compiled loops may then round the last bit differently. The
+        # targets are standardized: 1e-14 is rounding, not another model.
+        assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
+        assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=1e-14)
+        assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-12)
+        return
     assert_array_equal(a.coef_, b.coef_)
     assert_array_equal(a.intercept_, b.intercept_)
     assert a.loss_curve_ == b.loss_curve_
