@@ -16,10 +16,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model import SGDClassifier as SklearnSGDClassifier
 from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sklosses import SGDClassifier
+from sklosses.linear_model._base import stratified_split
 from sklosses.losses import (
     HingeLoss,
     HuberLoss,
@@ -404,6 +405,35 @@ def test_binary_early_stopping_scores_log_loss_on_its_own_labels(binary):
     model = SGDClassifier(loss="log_loss", early_stopping=True, random_state=0)
     model.fit(X, y)
     assert max(model.validation_score_curve_) > 0.9
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.25, 0.5])
+def test_validation_split_keeps_each_class_share(fraction):
+    y = np.repeat(["a", "b", "c"], [700, 250, 53])
+    train, test = stratified_split(y, fraction, random_state=0)
+    n_test = np.ceil(fraction * y.shape[0])
+    assert test.shape[0] == n_test
+    assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(y.shape[0]))
+    _, counts = np.unique(y[test], return_counts=True)
+    assert np.all(np.abs(counts - n_test * np.array([700, 250, 53]) / 1003) < 1)
+    # Rows are drawn at random, the same for the same random_state.
+    assert_array_equal(stratified_split(y, fraction, random_state=0)[1], test)
+    assert not np.array_equal(stratified_split(y, fraction, random_state=1)[1], test)
+
+
+@pytest.mark.parametrize(
+    "y, fraction, match",
+    [
+        (np.array([0, 0, 0, 1]), 0.5, "least populated classes in y have only 1"),
+        (np.repeat([0, 1, 2], 10), 0.05, "test_size = 2 should be greater or equal"),
+        (np.repeat([0, 1, 2], 2), 0.6, "train_size = 2 should be greater or equal"),
+    ],
+)
+def test_validation_split_errors_as_stratified_shuffle_split(y, fraction, match):
+    with pytest.raises(ValueError, match=match):
+        stratified_split(y, fraction, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        next(StratifiedShuffleSplit(test_size=fraction).split(y, y))
 
 
 def test_loss_curve_per_epoch(multiclass):

@@ -524,10 +524,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             )
 
         def fit_one(k, positive):
-            y_k = np.where(positive, 1.0, negative).astype(X.dtype)
-            weight_k = sample_weight * np.where(
-                positive, positive_weights[k], negative_weights[k]
-            ).astype(X.dtype)
+            # Built in place: each per-sample array is 8 bytes a row, and a
+            # temporary copy shows in the fit's peak memory.
+            y_k = np.where(positive, 1.0, negative).astype(X.dtype, copy=False)
+            weight_k = np.where(positive, positive_weights[k], negative_weights[k])
+            weight_k = weight_k.astype(X.dtype, copy=False)
+            weight_k *= sample_weight
             callback = None
             if self.early_stopping:
                 callback = _binary_validation(
