@@ -77,7 +77,9 @@ def user_kernels(value, derivative):
     def loss_derivative(kind, params, y, raw):
         return derivative(y, raw, params)
 
-    @nb.njit(nogil=True)
+    # Inlined into the loop as the built-in one is, so that a user's copy of
+    # a built-in loss compiles to the same code.
+    @nb.njit(nogil=True, inline="always")
     def loss_value_and_derivative(kind, params, y, raw):
         return value(y, raw, params), derivative(y, raw, params)
 
