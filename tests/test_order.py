@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import log_loss
 
@@ -15,6 +15,9 @@ from sklosses._engine._order import (
 )
 
 
+# No deadline: the first example compiles the kernel, and tests check results,
+# not time.
+@settings(deadline=None)
 @given(
     n=st.integers(0, 3000),
     block_size=st.integers(1, 70),

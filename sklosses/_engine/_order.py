@@ -22,6 +22,7 @@ held-out log loss over 4 seeds 0.3477 with the permutation and 0.3513 with
 the blocks (seed to seed, the permutation alone varies by 0.005).
 """
 
+import numba as nb
 import numpy as np
 
 BLOCK_SIZE = 64
@@ -41,11 +42,15 @@ def visiting_order(rng, rows, shuffle, data_bytes):
         return rows
     if shuffle == "permutation" or data_bytes < BLOCKS_MIN_BYTES:
         return rng.permutation(rows)
-    return rows[interleaved_blocks(rng, rows.shape[0])]
+    return interleaved_blocks(rng, rows.shape[0], rows=rows)
 
 
-def interleaved_blocks(rng, n, block_size=BLOCK_SIZE, n_streams=N_STREAMS):
+def interleaved_blocks(rng, n, block_size=BLOCK_SIZE, n_streams=N_STREAMS, rows=None):
     """A permutation of ``range(n)``: random blocks, visited round-robin.
+
+    With ``rows`` (of length ``n``), the rows at those positions instead,
+    written straight into the result: the order is built in one array, in
+    compiled code that releases the GIL.
 
     Examples
     --------
@@ -55,14 +60,25 @@ def interleaved_blocks(rng, n, block_size=BLOCK_SIZE, n_streams=N_STREAMS):
     >>> interleaved_blocks(rng, 10, block_size=3, n_streams=2)  # blocks 2, 0; 1, 3
     array([6, 0, 7, 1, 8, 2, 3, 9, 4, 5])
     """
+    if rows is None:
+        rows = np.arange(n)
     n_blocks = -(-n // block_size)
-    n_groups = -(-n_blocks // n_streams)
-    # Missing blocks of the last group start at n, so that all their rows,
-    # like the rows past the end of the last block, are dropped below.
-    starts = np.full(n_groups * n_streams, n, dtype=np.intp)
-    starts[:n_blocks] = rng.permutation(n_blocks) * block_size
-    positions = (
-        starts.reshape(n_groups, 1, n_streams)
-        + np.arange(block_size, dtype=np.intp).reshape(1, block_size, 1)
-    ).reshape(-1)
-    return positions[positions < n]
+    block_starts = rng.permutation(n_blocks) * block_size
+    return _interleave(rows, block_starts, block_size, n_streams)
+
+
+@nb.njit(cache=True, nogil=True)
+def _interleave(rows, block_starts, block_size, n_streams):
+    """``rows`` read block by block, ``n_streams`` blocks at a time, round-robin."""
+    n = rows.shape[0]
+    out = np.empty_like(rows)
+    m = 0
+    for group in range(0, block_starts.shape[0], n_streams):
+        streams = block_starts[group : group + n_streams]
+        for offset in range(block_size):
+            for start in streams:
+                # Rows past the end of the last block do not exist.
+                if start + offset < n:
+                    out[m] = rows[start + offset]
+                    m += 1
+    return out
