@@ -127,7 +127,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         Hold out ``validation_fraction`` of the data and stop when the
         accuracy there stops improving.
     validation_fraction : float, default=0.1
-        Share of the data held out with ``early_stopping``.
+        Share of the data held out with ``early_stopping``, drawn class by
+        class so that each class keeps its share (as
+        ``StratifiedShuffleSplit`` does, though not the same rows).
     n_iter_no_change : int, default=5
         Epochs without improvement before stopping.
     class_weight : dict, "balanced" or None, default=None
