@@ -593,13 +593,16 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         return {"coef_": coef, "intercept_": intercept}
 
     def _class_weight(self, y):
-        if self._mode == "multilabel":
-            if self.class_weight is not None:
-                raise ValueError(
-                    "class_weight is not supported for multilabel targets; use "
-                    "sample_weight."
-                )
+        # Without class weights, skip compute_class_weight: it checks the
+        # labels through a Python set of y (10 ms on 400,000 rows), which fit
+        # has already done.
+        if self.class_weight is None:
             return np.ones(len(self.classes_))
+        if self._mode == "multilabel":
+            raise ValueError(
+                "class_weight is not supported for multilabel targets; use "
+                "sample_weight."
+            )
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     # -- predicting ---------------------------------------------------------------
