@@ -262,9 +262,9 @@ class BaseSGD(BaseEstimator):
         optimal_init = 0.0
         if learning_rate == _sgd.OPTIMAL:
             # Bottou's heuristic: the step of the first sample is about
-            # typw / |loss'| for a typical weight size typw.
-            # The loss's own gradient: calling the compiled kernel from Python
-            # would compile it, 0.7 s of a new process's first fit.
+            # typw / |loss'| for a typical weight size typw. The derivative
+            # comes from the loss object: the compiled kernel, called from
+            # Python, would be compiled for it (0.7 s of a first fit).
             typw = np.sqrt(1.0 / np.sqrt(alpha))
             dloss = float(loss.gradient(np.ones(1), np.full(1, -typw))[0])
             optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
@@ -454,9 +454,8 @@ def stratified_split(y, test_size, random_state):
     share = counts * (n_test / n_samples)
     n_test_per_class = np.floor(share).astype(np.intp)
     remainder = n_test - n_test_per_class.sum()
-    n_test_per_class[
-        np.argsort(n_test_per_class - share, kind="stable")[:remainder]
-    ] += 1
+    largest_remainders = np.argsort(n_test_per_class - share, kind="stable")
+    n_test_per_class[largest_remainders[:remainder]] += 1
     rows_by_class = np.argsort(codes, kind="stable")
     del codes
     rng = check_random_state(random_state)
