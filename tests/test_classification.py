@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sklosses import SGDClassifier
-from sklosses.linear_model._base import stratified_split
+from sklosses.linear_model._base import stratified_validation_mask
 from sklosses.losses import (
     HingeLoss,
     HuberLoss,
@@ -410,15 +410,16 @@ def test_binary_early_stopping_scores_log_loss_on_its_own_labels(binary):
 @pytest.mark.parametrize("fraction", [0.1, 0.25, 0.5])
 def test_validation_split_keeps_each_class_share(fraction):
     y = np.repeat(["a", "b", "c"], [700, 250, 53])
-    train, test = stratified_split(y, fraction, random_state=0)
+    mask = stratified_validation_mask(y, fraction, random_state=0)
+    train, test = np.flatnonzero(~mask), np.flatnonzero(mask)
     n_test = np.ceil(fraction * y.shape[0])
     assert test.shape[0] == n_test
     assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(y.shape[0]))
     _, counts = np.unique(y[test], return_counts=True)
     assert np.all(np.abs(counts - n_test * np.array([700, 250, 53]) / 1003) < 1)
     # Rows are drawn at random, the same for the same random_state.
-    assert_array_equal(stratified_split(y, fraction, random_state=0)[1], test)
-    assert not np.array_equal(stratified_split(y, fraction, random_state=1)[1], test)
+    assert_array_equal(stratified_validation_mask(y, fraction, random_state=0), mask)
+    assert not np.array_equal(stratified_validation_mask(y, fraction, 1), mask)
 
 
 @pytest.mark.parametrize(
@@ -431,7 +432,7 @@ def test_validation_split_keeps_each_class_share(fraction):
 )
 def test_validation_split_errors_as_stratified_shuffle_split(y, fraction, match):
     with pytest.raises(ValueError, match=match):
-        stratified_split(y, fraction, random_state=0)
+        stratified_validation_mask(y, fraction, random_state=0)
     with pytest.raises(ValueError, match=match):
         next(StratifiedShuffleSplit(test_size=fraction).split(y, y))
 

@@ -183,33 +183,35 @@ class BaseSGD(BaseEstimator):
     def _make_validation_split(self, y, sample_mask):
         """Boolean mask of the samples held out for early stopping."""
         n_samples = y.shape[0]
-        validation_mask = np.zeros(n_samples, dtype=bool)
         if not self.early_stopping:
-            return validation_mask
+            return np.zeros(n_samples, dtype=bool)
         # Stratify classes; multilabel targets are split at random.
         if is_classifier(self) and y.ndim == 1:
-            idx_train, idx_val = stratified_split(
+            validation_mask = stratified_validation_mask(
                 y, self.validation_fraction, self.random_state
             )
         else:
             cv = ShuffleSplit(
                 test_size=self.validation_fraction, random_state=self.random_state
             )
-            idx_train, idx_val = next(cv.split(np.empty((n_samples, 0)), y))
-        if idx_train.shape[0] == 0 or idx_val.shape[0] == 0:
+            _, idx_val = next(cv.split(np.empty((n_samples, 0)), y))
+            validation_mask = np.zeros(n_samples, dtype=bool)
+            validation_mask[idx_val] = True
+        # Both splits are partitions: the rest is the train set.
+        n_val = np.count_nonzero(validation_mask)
+        if n_val == 0 or n_val == n_samples:
             raise ValueError(
                 f"Splitting {n_samples} samples into a train set and a validation "
                 f"set with validation_fraction={self.validation_fraction!r} led to "
-                f"an empty set ({idx_train.shape[0]} and {idx_val.shape[0]} "
+                f"an empty set ({n_samples - n_val} and {n_val} "
                 "samples). Please either change validation_fraction, increase "
                 "number of samples, or disable early_stopping."
             )
-        if not np.any(sample_mask[idx_val]):
+        if not np.any(sample_mask[validation_mask]):
             raise ValueError(
                 "The sample weights for validation set are all zero, consider "
                 "using a different random state."
             )
-        validation_mask[idx_val] = True
         return validation_mask
 
     # -- the epochs -----------------------------------------------------------
@@ -424,8 +426,8 @@ class BaseSGD(BaseEstimator):
         return self
 
 
-def stratified_split(y, test_size, random_state):
-    """Train and test rows with each class's share of ``y`` in both.
+def stratified_validation_mask(y, test_size, random_state):
+    """Mask of the test rows, each class giving its share of ``y``.
 
     What ``StratifiedShuffleSplit`` gives, with its errors, in a fraction of
     its memory: it collects the rows in Python lists, about 40 bytes a row,
@@ -465,8 +467,7 @@ def stratified_split(y, test_size, random_state):
         rows = rows_by_class[start : start + count]
         test_mask[rows[rng.permutation(count)[:n_test_class]]] = True
         start += count
-    del rows_by_class
-    return np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
+    return test_mask
 
 
 def validation_raw(X, rows, coef, intercept):
