@@ -35,19 +35,13 @@ class Kernels:
     kind.
     """
 
-    def __init__(
-        self, loss_value, loss_derivative, loss_values, loss_derivatives, sgd_epoch
-    ):
-        self.loss_value = loss_value
-        self.loss_derivative = loss_derivative
+    def __init__(self, loss_values, loss_derivatives, sgd_epoch):
         self.loss_values = loss_values
         self.loss_derivatives = loss_derivatives
         self.sgd_epoch = sgd_epoch
 
 
 BUILTIN_KERNELS = Kernels(
-    _losses.loss_value,
-    _losses.loss_derivative,
     _losses.loss_values,
     _losses.loss_derivatives,
     _sgd.sgd_epoch,
@@ -84,8 +78,6 @@ def user_kernels(value, derivative):
         return value(y, raw, params), derivative(y, raw, params)
 
     return Kernels(
-        loss_value,
-        loss_derivative,
         _recompile(_losses.loss_values, loss_value=loss_value),
         _recompile(_losses.loss_derivatives, loss_derivative=loss_derivative),
         _recompile(_sgd.sgd_epoch, loss_value_and_derivative=loss_value_and_derivative),
