@@ -10,6 +10,7 @@ from sklosses._engine._order import (
     BLOCK_SIZE,
     BLOCKS_MIN_BYTES,
     N_STREAMS,
+    ROWS_PER_TURN,
     interleaved_blocks,
     visiting_order,
 )
@@ -22,23 +23,29 @@ from sklosses._engine._order import (
     n=st.integers(0, 3000),
     block_size=st.integers(1, 70),
     n_streams=st.integers(1, 70),
+    rows_per_turn=st.integers(1, 80),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_interleaved_blocks_is_a_permutation(n, block_size, n_streams, seed):
-    order = interleaved_blocks(np.random.default_rng(seed), n, block_size, n_streams)
+def test_interleaved_blocks_is_a_permutation(
+    n, block_size, n_streams, rows_per_turn, seed
+):
+    rng = np.random.default_rng(seed)
+    order = interleaved_blocks(rng, n, block_size, n_streams, rows_per_turn)
     assert np.array_equal(np.sort(order), np.arange(n))
 
 
-def test_consecutive_visits_come_from_different_blocks():
+def test_consecutive_turns_come_from_different_blocks():
     order = interleaved_blocks(np.random.default_rng(0), BLOCK_SIZE * N_STREAMS * 3)
     blocks = order // BLOCK_SIZE
-    # Each round visits N_STREAMS different blocks ...
-    for start in range(0, BLOCK_SIZE * N_STREAMS * 3, N_STREAMS):
-        assert np.unique(blocks[start : start + N_STREAMS]).size == N_STREAMS
+    # Each turn reads ROWS_PER_TURN rows of one block ...
+    turns = blocks.reshape(-1, ROWS_PER_TURN)
+    assert np.all(turns == turns[:, :1])
+    # ... each round of turns visits N_STREAMS different blocks ...
+    for start in range(0, turns.shape[0], N_STREAMS):
+        assert np.unique(turns[start : start + N_STREAMS, 0]).size == N_STREAMS
     # ... and reads each block front to back.
     for block in np.unique(blocks):
         rows = order[blocks == block]
-        assert np.array_equal(rows, np.sort(rows))
         assert np.array_equal(np.diff(rows), np.ones(rows.size - 1))
 
 
