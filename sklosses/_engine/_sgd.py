@@ -16,6 +16,8 @@ negative indices, checked on every element, kept the loops scalar; together
 they made an epoch 2.5 times slower.
 """
 
+import math
+
 import numba as nb
 import numpy as np
 from llvmlite import ir
@@ -145,8 +147,10 @@ def sgd_epoch(
     ``t``, the cumulative L1 penalty ``l1_u``, the sum of weighted losses seen
     during the pass, the sum of the penalties of the weights each sample saw
     (as scikit-learn's objective counts them; zero for passive-aggressive
-    steps), and how many derivatives exceeded ``MAX_DLOSS`` (a sign that SGD
-    diverges).
+    steps), how many derivatives exceeded ``MAX_DLOSS`` (a sign that SGD
+    diverges), and how many rows had a non-finite dot product with the
+    weights: a NaN or infinity in a row makes it so, which spares the
+    estimator a pass over the input to look for them up front.
     """
     n_outputs = coef.shape[0]
     averaging = average > 0
@@ -164,6 +168,7 @@ def sgd_epoch(
     dloss = np.empty(n_outputs)
     sumloss = 0.0
     n_clipped = 0
+    n_nonfinite = 0
     # The penalty of the current weights is kept up to date in O(nnz) per
     # step: ||v||^2 and ||v||_1 of the unscaled weights change only on the
     # features a row touches (and the L2 norm, algebraically, by the update).
@@ -237,6 +242,8 @@ def sgd_epoch(
             xv[k] = acc
         for k in range(n_outputs):
             raw[k] = xv[k] * wscale + intercept[k]
+        if not math.isfinite(xv[0]):
+            n_nonfinite += 1
 
         if track_penalty:
             sumpenalty += (1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_v
@@ -341,7 +348,7 @@ def sgd_epoch(
         t += 1.0
 
     _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
-    return t, u, sumloss, sumpenalty, n_clipped
+    return t, u, sumloss, sumpenalty, n_clipped, n_nonfinite
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

@@ -13,7 +13,7 @@ from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._engine import _sgd
 from .._engine._order import visiting_order
@@ -180,8 +180,12 @@ class BaseSGD(BaseEstimator):
 
     # -- data -----------------------------------------------------------------
 
-    def _make_validation_split(self, y, sample_mask):
-        """Boolean mask of the samples held out for early stopping."""
+    def _make_validation_split(self, X, y, sample_mask):
+        """Boolean mask of the samples held out for early stopping.
+
+        The engine never reads them, so their values are checked here for
+        NaN and infinity (see :func:`check_finite`).
+        """
         n_samples = y.shape[0]
         if not self.early_stopping:
             return np.zeros(n_samples, dtype=bool)
@@ -212,6 +216,7 @@ class BaseSGD(BaseEstimator):
                 "The sample weights for validation set are all zero, consider "
                 "using a different random state."
             )
+        check_finite(X, self, rows=np.flatnonzero(validation_mask))
         return validation_mask
 
     # -- the epochs -----------------------------------------------------------
@@ -289,7 +294,7 @@ class BaseSGD(BaseEstimator):
                 hooks.begin_epoch()
             # The order is made inside the call, so that the last epoch's is
             # freed before this one's is built.
-            t, l1_u, sumloss, sumpenalty, n_clipped = kernels.sgd_epoch(
+            t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite = kernels.sgd_epoch(
                 data, indices, indptr, n_features, dense, y, sample_weight,
                 visiting_order(rng, train, self.shuffle, data_bytes),
                 coef, intercept, average_coef, average_intercept, l1_q, l1_u,
@@ -300,6 +305,8 @@ class BaseSGD(BaseEstimator):
             # scikit-learn's objective: the mean over the epoch of each
             # sample's loss plus the penalty of the weights it saw.
             objective = (sumloss + alpha * sumpenalty) / max(train.shape[0], 1)
+            if n_nonfinite:
+                check_finite(X, self)  # NaN or infinity in X, or divergence
             self._check_overflow(
                 epoch, objective, coef, intercept, average_coef, average_intercept
             )
@@ -470,6 +477,26 @@ def stratified_validation_mask(y, test_size, random_state):
     return test_mask
 
 
+def check_finite(X, estimator, rows=None):
+    """Raise scikit-learn's error when ``X``, or its ``rows``, holds NaN or inf.
+
+    Fits do not look for them up front, a pass over the whole input: the
+    engine's dot products read every value of the rows it trains on, and it
+    counts the rows whose dot product is not finite; only then is ``X``
+    checked, to name the problem (or find none: the model diverged). The
+    rows the engine never reads, held out for early stopping, are checked
+    here as ``rows``, a block at a time.
+    """
+    if rows is not None:
+        for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
+            block = X[rows[start : start + VALIDATION_BLOCK_ROWS]]
+            if not np.isfinite(block.data if sp.issparse(block) else block).all():
+                break
+        else:
+            return
+    check_array(X, accept_sparse="csr", dtype=None, input_name="X", estimator=estimator)
+
+
 def validation_raw(X, rows, coef, intercept):
     """``X[rows] @ coef.T + intercept``, computed a block of rows at a time.
 
@@ -521,7 +548,8 @@ def auto_schedule(X, y, sample_weight, loss, fit_intercept, rng):
         sq_norms = np.einsum("ij,ij->i", sample, sample)
         nnz = sample.shape[1]
     sq_norms = sample_weight[rows] * (sq_norms + float(fit_intercept))
-    if not sq_norms.max() > 0:
+    # NaN rows (X is checked later, see check_finite) pass through.
+    if sq_norms.max() <= 0:
         raise ValueError(
             "learning_rate='auto' cannot derive a step size: the sampled rows "
             "are all zero (or have zero weight). Set learning_rate and eta0."

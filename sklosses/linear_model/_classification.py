@@ -361,6 +361,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             accept_large_sparse=False,
             multi_output=True,
             reset=first_call,
+            ensure_all_finite=False,  # see check_finite
         )
         # Each look at the labels is a sort of y: take as few as possible.
         target_type = type_of_target(y, input_name="y")
@@ -406,7 +407,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             )
         self.loss_ = loss
 
-        validation_mask = self._make_validation_split(y, sample_weight > 0)
+        validation_mask = self._make_validation_split(X, y, sample_weight > 0)
         # Callbacks see one task per epoch, under one task per binary model
         # for one-vs-rest and multilabel targets.
         one_model = self._mode in ("binary", "multinomial")

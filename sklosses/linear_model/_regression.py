@@ -301,6 +301,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             accept_large_sparse=False,
             y_numeric=True,
             reset=first_call,
+            ensure_all_finite=False,  # see check_finite
         )
         y = y.astype(X.dtype, copy=False)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
@@ -316,7 +317,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             self._average_intercept = np.zeros(1, dtype=X.dtype)
         self.loss_ = loss
 
-        validation_mask = self._make_validation_split(y, sample_weight > 0)
+        validation_mask = self._make_validation_split(X, y, sample_weight > 0)
         callback = None
         if self.early_stopping:
             callback = self._validation_callback(
