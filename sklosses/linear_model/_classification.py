@@ -364,14 +364,18 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             ensure_all_finite=False,  # see check_finite
         )
         # Each look at the labels is a sort of y: take as few as possible.
-        target_type = type_of_target(y, input_name="y")
-        multilabel = target_type == "multilabel-indicator"
+        # The type of numeric 1-D labels is the type of their unique values.
         labels = None
+        if y.ndim == 1 and y.dtype.kind in "biuf":
+            labels = np.unique(y)
+        target_type = type_of_target(y if labels is None else labels, input_name="y")
+        multilabel = target_type == "multilabel-indicator"
         if not multilabel:
             if target_type not in ("binary", "multiclass"):
                 check_classification_targets(y)  # raises, naming the problem
             y = column_or_1d(y, warn=True)
-            labels = np.unique(y)
+            if labels is None:
+                labels = np.unique(y)
         if first_call:
             self.classes_ = _first_classes(labels, y, classes, classes_from_y)
         elif multilabel != (self._mode == "multilabel"):
