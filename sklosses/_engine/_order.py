@@ -16,10 +16,10 @@ How SGD converges depends on the blocks in a group: 16 blocks of 64 rows
 mix the classes of sorted data about as well as a permutation, while 8 blocks
 of 128 rows, or 16 of 128, let some groups lean to one class and the model
 drift with them. How fast the rows are read depends on how far each turn
-reads: a turn of one row (800 bytes on 100 float64 features) leaves the
-prefetcher behind, and the epoch took 1.55 times as long as in row order; a
-turn of 8 rows took 1.17 times, and converges as a turn of one row does, since
-the groups are the same.
+reads: with turns of one row (800 bytes on 100 float64 features) the epoch
+took 1.55 times as long as in row order, although on rows that stay in cache
+the two orders cost the same; with turns of 8 rows it took 1.17 times, and
+SGD converges as with turns of one row, since the groups are the same.
 
 Data that fits in cache gains nothing from blocks, and a few blocks are far
 less random than a permutation: below ``BLOCKS_MIN_BYTES`` the rows are
