@@ -487,13 +487,11 @@ def check_finite(X, estimator, rows=None):
     rows the engine never reads, held out for early stopping, are checked
     here as ``rows``, a block at a time.
     """
-    if rows is not None:
-        for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
-            block = X[rows[start : start + VALIDATION_BLOCK_ROWS]]
-            if not np.isfinite(block.data if sp.issparse(block) else block).all():
-                break
-        else:
-            return
+    if rows is not None and all(
+        np.isfinite(block.data if sp.issparse(block) else block).all()
+        for _, block in _row_blocks(X, rows)
+    ):
+        return
     check_array(X, accept_sparse="csr", dtype=None, input_name="X", estimator=estimator)
 
 
@@ -503,12 +501,20 @@ def validation_raw(X, rows, coef, intercept):
     Returns an array of shape (len(rows), n_outputs).
     """
     raw = np.empty((rows.shape[0], coef.shape[0]), dtype=np.result_type(X, coef))
-    for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
-        block = rows[start : start + VALIDATION_BLOCK_ROWS]
+    for start, block in _row_blocks(X, rows):
         raw[start : start + block.shape[0]] = safe_sparse_dot(
-            X[block], coef.T, dense_output=True
+            block, coef.T, dense_output=True
         )
     return raw + intercept
+
+
+def _row_blocks(X, rows):
+    """``(start, X[rows[start : start + VALIDATION_BLOCK_ROWS]])``, block by block.
+
+    The held-out rows are read this way, never copied out of ``X`` at once.
+    """
+    for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
+        yield start, X[rows[start : start + VALIDATION_BLOCK_ROWS]]
 
 
 def auto_schedule(X, y, sample_weight, loss, fit_intercept, rng):
