@@ -7,8 +7,10 @@ Tsuruoka et al. (2009); averaging uses the lazy form of Xu (2011), where the
 average is ``(avg + avg_a * v) / avg_b``. One call runs one epoch; the
 estimator drives epochs, shuffling and stopping.
 
-Dense rows are read straight from the C-ordered input (``indices`` unused),
-CSR rows through ``indptr``/``indices``. The row loops are written inline in
+Dense rows are read straight from the C-ordered input, and come with
+``indices`` and ``indptr`` None; CSR rows are read through them. Numba
+compiles each kind of input on its own and drops the other kind's code, so
+that a first fit compiles half the loop. The row loops are written inline in
 one flat loop, with unsigned offsets: LLVM then keeps the model's scalars in
 registers and vectorizes the rows. Row helpers cost two dozen arguments per
 call (numba passes an array as its fields), and numba's wraparound of
@@ -111,7 +113,6 @@ def sgd_epoch(
     indices,
     indptr,
     n_features,
-    dense,
     y,
     sample_weight,
     order,
@@ -152,6 +153,7 @@ def sgd_epoch(
     weights: a NaN or infinity in a row makes it so, which spares the
     estimator a pass over the input to look for them up front.
     """
+    dense = indptr is None
     n_outputs = coef.shape[0]
     averaging = average > 0
     v = coef
@@ -295,7 +297,7 @@ def sgd_epoch(
         for k in range(n_outputs):
             update = -dloss[k] * weight
             if track_penalty and has_l1:
-                before_sq, before_abs = _touched_norms(indices, start, end, dense, v, k)
+                before_sq, before_abs = _touched_norms(indices, start, end, v, k)
                 sq_v -= before_sq
                 abs_v -= before_abs
             if update != 0.0:
@@ -335,13 +337,11 @@ def sgd_epoch(
             u += l1_ratio * eta * alpha
             for k in range(n_outputs):
                 _l1_truncate(
-                    data, indices, start, end, dense, v, l1_q, k, u, wscale,
+                    data, indices, start, end, v, l1_q, k, u, wscale,
                     averaging, avg_coef, avg_a,
                 )  # fmt: skip
                 if track_penalty:
-                    after_sq, after_abs = _touched_norms(
-                        indices, start, end, dense, v, k
-                    )
+                    after_sq, after_abs = _touched_norms(indices, start, end, v, k)
                     sq_v += after_sq
                     abs_v += after_abs
 
@@ -352,28 +352,26 @@ def sgd_epoch(
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _touched_norms(indices, start, end, dense, v, r):
+def _touched_norms(indices, start, end, v, r):
     """Squared and absolute sums of the weights of ``v[r]`` a row touches."""
     sq = 0.0
     ab = 0.0
     for k in range(start, end):
-        z = v[r, k - start] if dense else v[r, nb.uintp(indices[k])]
+        z = v[r, k - start] if indices is None else v[r, nb.uintp(indices[k])]
         sq += z * z
         ab += abs(z)
     return sq, ab
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _l1_truncate(
-    data, indices, start, end, dense, v, q, r, u, wscale, averaging, avg, avg_a
-):
+def _l1_truncate(data, indices, start, end, v, q, r, u, wscale, averaging, avg, avg_a):
     """Cumulative L1 penalty on the features of one row (Tsuruoka et al. 2009).
 
     Each weight of ``v[r]`` receives the penalty ``u`` accumulated so far minus
     what it already received (``q[r]``), without crossing zero.
     """
     for k in range(start, end):
-        j = k - start if dense else nb.uintp(indices[k])
+        j = k - start if indices is None else nb.uintp(indices[k])
         z = v[r, j]
         if wscale * z > 0.0:
             v[r, j] = max(0.0, z - (u + q[r, j]) / wscale)

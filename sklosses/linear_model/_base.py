@@ -252,11 +252,12 @@ class BaseSGD(BaseEstimator):
         """
         n_samples, n_features = X.shape
         if sp.issparse(X):
-            data, indices, indptr, dense = X.data, X.indices, X.indptr, False
+            data, indices, indptr = X.data, X.indices, X.indptr
+            data_bytes = data.nbytes + indices.nbytes
             intercept_decay = SPARSE_INTERCEPT_DECAY
         else:
-            data, dense = X.reshape(-1), True
-            indices = indptr = np.empty(0, dtype=np.int32)
+            data, indices, indptr = X.reshape(-1), None, None
+            data_bytes = data.nbytes
             intercept_decay = 1.0
         kernels = loss._kernels()
         kind, loss_params = loss.kernel_spec()
@@ -277,7 +278,6 @@ class BaseSGD(BaseEstimator):
             optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
 
         train = np.flatnonzero(~validation_mask)
-        data_bytes = data.nbytes + indices.nbytes
         rng = np.random.default_rng(seed)
         l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
         l1_u = 0.0
@@ -295,7 +295,7 @@ class BaseSGD(BaseEstimator):
             # The order is made inside the call, so that the last epoch's is
             # freed before this one's is built.
             t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite = kernels.sgd_epoch(
-                data, indices, indptr, n_features, dense, y, sample_weight,
+                data, indices, indptr, n_features, y, sample_weight,
                 visiting_order(rng, train, self.shuffle, data_bytes),
                 coef, intercept, average_coef, average_intercept, l1_q, l1_u,
                 kind, loss_params, multinomial, penalty, alpha, l1_ratio,
