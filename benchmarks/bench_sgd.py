@@ -145,26 +145,68 @@ FIRST_FIT = textwrap.dedent(
     """
 )
 
+# numba's own start-up, the floor of what a warm first fit adds to
+# scikit-learn's: import numba and call one tiny function from its cache
+# (NumPy, which scikit-learn imports too, is loaded first).
+NUMBA_ALONE = textwrap.dedent(
+    """
+    import sys
+    import time
+    import numpy
+    start = time.perf_counter()
+    sys.path.insert(0, {folder!r})
+    from cached_function import add_one
+    add_one(1.0)
+    print(time.perf_counter() - start)
+    """
+)
+CACHED_FUNCTION = textwrap.dedent(
+    """
+    import numba
 
-def first_fit_seconds(module, env=None):
-    """Seconds of ``import`` + fit on 1,000 x 20 in a fresh process."""
-    script = FIRST_FIT.format(module=module)
+    @numba.njit(cache=True)
+    def add_one(x):
+        return x + 1.0
+    """
+)
+
+
+def process_seconds(script, env=None):
+    """What ``script`` prints, run in a fresh Python process: its seconds."""
     run = subprocess.run(
         [sys.executable, "-c", script], env=env, check=True, capture_output=True
     )
     return float(run.stdout)
 
 
-def first_fits():
-    """A fresh process: scikit-learn's, then ours with a warm and an empty cache."""
-    first_fit_seconds("sklosses")  # warm numba's cache
-    sklearn = first_fit_seconds("sklearn.linear_model")
-    warm = first_fit_seconds("sklosses")
-    with tempfile.TemporaryDirectory() as empty:
-        cold = first_fit_seconds("sklosses", {**os.environ, "NUMBA_CACHE_DIR": empty})
+def first_fits(runs=5):
+    """Fresh processes: scikit-learn's first fit, ours, and numba's start-up.
+
+    Start-up times swing by a second from one process to the next here, so
+    the three alternate and each row is the median of ``runs`` processes.
+    """
+    sklearn_fit = FIRST_FIT.format(module="sklearn.linear_model")
+    our_fit = FIRST_FIT.format(module="sklosses")
+    times = {"sklearn": [], "warm": [], "numba": [], "cold": []}
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "cached_function.py"), "w") as module:
+            module.write(CACHED_FUNCTION)
+        numba_alone = NUMBA_ALONE.format(folder=folder)
+        process_seconds(our_fit)  # fill numba's caches
+        process_seconds(numba_alone)
+        for _ in range(runs):
+            times["sklearn"].append(process_seconds(sklearn_fit))
+            times["warm"].append(process_seconds(our_fit))
+            times["numba"].append(process_seconds(numba_alone))
+    for _ in range(max(1, runs // 2)):
+        with tempfile.TemporaryDirectory() as empty:
+            env = {**os.environ, "NUMBA_CACHE_DIR": empty}
+            times["cold"].append(process_seconds(our_fit, env))
+    sklearn, warm, numba, cold = (np.median(t) for t in times.values())
     print(f"| scikit-learn | {sklearn:.2f} | |")
     print(f"| sklosses, numba cache warm | {warm:.2f} | {warm - sklearn:+.2f} |")
     print(f"| sklosses, numba cache empty | {cold:.2f} | {cold - sklearn:+.2f} |")
+    print(f"| numba alone: import, one cached function's first call | {numba:.2f} | |")
 
 
 PEAK_MEMORY = textwrap.dedent(
@@ -239,6 +281,33 @@ def dtypes_and_threads(X, y, epochs, repeats):
         seconds, _ = time_per_epoch(make_model, X_run, y, epochs, repeats)
         reference = reference or seconds
         print(f"| {name} | {seconds * 1e3:.1f} | {reference / seconds:.2f}x |")
+    one, two = passes_on_threads(X, repeats)
+    print(f"| two `X @ w` passes, 1 thread | {one:.1f} | 1.00x |")
+    print(f"| two `X @ w` passes, 2 threads | {two:.1f} | {one / two:.2f}x |")
+
+
+def passes_on_threads(X, repeats):
+    """Milliseconds of two ``X @ w`` passes on one thread, and on two at once.
+
+    The ratio is the most that memory lets two threads gain over one on a
+    pass over X: the ceiling of ``n_jobs=2``, whose threads each stream X.
+    It swings from run to run, so each is the median of many.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    w = np.ones(X.shape[1])
+    one, two = [], []
+    with threadpool_limits(limits=1), ThreadPoolExecutor(2) as pool:
+        for _ in range(5 * repeats):
+            start = time.perf_counter()
+            X @ w, X @ w
+            one.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            list(pool.map(lambda _: X @ w, range(2)))
+            two.append(time.perf_counter() - start)
+    return float(np.median(one)) * 1e3, float(np.median(two)) * 1e3
 
 
 def multinomial_epoch(X, y, epochs, repeats):
@@ -425,7 +494,7 @@ def main(argv=None):
     print()
     print("| import + first fit, 1,000 x 20, new process | seconds | vs scikit-learn |")
     print("|---|---|---|")
-    first_fits()
+    first_fits(runs=1 if args.quick else 5)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| 200 x 100, 10 classes |" in table
     assert "| dense 400 rows, 0 MiB |" in table
     assert "| sklosses, numba cache empty |" in table
+    assert "| numba alone: import, one cached function's first call |" in table
+    assert "| two `X @ w` passes, 2 threads |" in table
     assert "| softmax, 200 x 100, 10 classes | " in table
     assert "| CSR 200 x 2^18 | " in table
 
