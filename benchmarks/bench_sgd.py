@@ -226,8 +226,6 @@ PEAK_MEMORY = textwrap.dedent(
         return int(line.split()[1]) * 1024
 
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(100, 10))
-    SGDClassifier(max_iter=1, tol=None).fit(X, X[:, 0] > 0)  # compile, warm up
     if {sparse}:
         X = sp.random({n_samples}, 2**18, density=60 / 2**18, format="csr", rng=rng)
         input_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
@@ -235,10 +233,13 @@ PEAK_MEMORY = textwrap.dedent(
         X = rng.normal(size=({n_samples}, 100))
         input_bytes = X.nbytes
     y = rng.random({n_samples}) > 0.5
+    model = SGDClassifier(max_iter=2, tol=None, early_stopping={early_stopping})
+    # Load the kernels this kind of input needs, and warm up, on a small fit.
+    model.fit(X[:1000], y[:1000])
     before = rss()
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # resets the peak to the current size (Linux)
-    SGDClassifier(max_iter=2, tol=None, early_stopping={early_stopping}).fit(X, y)
+    model.fit(X, y)
     print(input_bytes, peak_rss() - before)
     """
 )
