@@ -529,6 +529,11 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             seeds = check_random_state(self.random_state).randint(
                 MAX_INT, size=len(positives)
             )
+        # Each model trains its own copy of its row of the coefficients:
+        # neighbouring rows share a cache line where they meet, as all the
+        # intercepts do, and written at every step by two threads, that line
+        # would bounce between the cores.
+        private = len(positives) > 1
 
         def fit_one(k, positive):
             # Built in place: each per-sample array is 8 bytes a row, and a
@@ -555,11 +560,16 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 )
                 model_context.call_on_fit_task_begin(estimator=self, X=X, y=y_k)
                 hooks = EpochHooks(model_context, self, X, y_k, weight_k)
+            arrays = self._model_arrays(slice(k, k + 1), X.dtype)
+            trained = [array.copy() for array in arrays] if private else arrays
             result = self._run_sgd(
-                X, y_k, weight_k, *self._model_arrays(slice(k, k + 1), X.dtype),
+                X, y_k, weight_k, *trained,
                 loss=loss, max_iter=max_iter, validation_mask=validation_mask,
                 validation_callback=callback, seed=seeds[k], hooks=hooks,
             )  # fmt: skip
+            if private:
+                for array, copy in zip(arrays, trained, strict=True):
+                    array[...] = copy
             if model_context is not None:
                 model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
             return result
