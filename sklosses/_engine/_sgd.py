@@ -51,9 +51,10 @@ MAX_DLOSS = 1e12
 SOFTMAX_OPTIMAL_SCALE = 0.5
 # Below this weight scale, fold the scale into the weights to keep precision.
 WSCALE_THRESHOLD = 1e-9
-# Rows visited in random order miss the cache; asking for the row this many
-# visits ahead hides most of that latency.
-PREFETCH_DISTANCE = 2
+# Rows visited in random order miss the cache; asking for each row this many
+# visits ahead hides most of that latency. Dense epochs in the blocks order
+# took 4% less time than with 2 visits ahead.
+PREFETCH_DISTANCE = 4
 CACHE_LINE_ITEMS = 8
 # The loop's floating-point flags. Reassociation lets LLVM vectorize the row
 # sums (a sequential sum waits on each addition); contraction fuses
@@ -190,21 +191,21 @@ def sgd_epoch(
     n_visits = order.shape[0]
     for idx in range(n_visits):
         # Rows visited in random order miss the cache: ask for them ahead.
-        # Sparse rows are fetched twice as early, so that their indices are
-        # there when the weights they point to are fetched.
+        # The weights a sparse row points to are asked for half as far
+        # ahead, once its indices are there.
         if dense:
             if idx + PREFETCH_DISTANCE < n_visits:
                 ahead = nb.uintp(order[idx + PREFETCH_DISTANCE]) * row_size
                 for j in range(0, n_features, CACHE_LINE_ITEMS):
                     _prefetch(data, ahead + nb.uintp(j))
         else:
-            if idx + 2 * PREFETCH_DISTANCE < n_visits:
-                ahead = order[idx + 2 * PREFETCH_DISTANCE]
+            if idx + PREFETCH_DISTANCE < n_visits:
+                ahead = order[idx + PREFETCH_DISTANCE]
                 for p in range(indptr[ahead], indptr[ahead + 1], CACHE_LINE_ITEMS):
                     _prefetch(data, nb.uintp(p))
                     _prefetch(indices, nb.uintp(p))
-            if idx + PREFETCH_DISTANCE < n_visits:
-                ahead = order[idx + PREFETCH_DISTANCE]
+            if idx + PREFETCH_DISTANCE // 2 < n_visits:
+                ahead = order[idx + PREFETCH_DISTANCE // 2]
                 for p in range(nb.uintp(indptr[ahead]), nb.uintp(indptr[ahead + 1])):
                     for k in range(n_outputs):
                         _prefetch(v, (k, nb.uintp(indices[p])))
