@@ -299,7 +299,7 @@ def test_dense_and_csr_give_the_same_model(data):
 def test_dense_rows_compile_a_loop_without_the_sparse_code(data):
     # Dense rows reach the loop without index arrays, so that numba compiles
     # them a loop of their own, without the CSR code: a first fit compiles
-    # half as much, and each loop runs with fewer branches.
+    # less, and each loop runs with fewer branches.
     X, y = data
     SGDRegressor(max_iter=1, tol=None).fit(X, y)
     SGDRegressor(max_iter=1, tol=None).fit(sp.csr_matrix(X), y)
