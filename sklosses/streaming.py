@@ -8,8 +8,10 @@ Memory stays near one chunk plus the model, whatever the size of the file:
 
 import csv
 import itertools
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_scalar
 
 
 def iter_memmap_chunks(X, y, chunk_size):
@@ -50,18 +52,38 @@ def iter_memmap_chunks(X, y, chunk_size):
             "iter_memmap_chunks needs a 2-D C-ordered numpy.memmap; for an array "
             "in memory, slice it directly."
         )
+    check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
+    return _memmap_chunks(X, y, chunk_size)
+
+
+def _memmap_chunks(X, y, chunk_size):
     n_samples, n_features = X.shape
     row_bytes = n_features * X.dtype.itemsize
+    offset = _file_offset(X)
     for start in range(0, n_samples, chunk_size):
         rows = min(chunk_size, n_samples - start)
         mapping = np.memmap(
             X.filename, dtype=X.dtype, mode="r",
-            offset=X.offset + start * row_bytes, shape=(rows, n_features),
+            offset=offset + start * row_bytes, shape=(rows, n_features),
         )  # fmt: skip
         chunk = np.array(mapping)
         del mapping
         yield chunk, np.array(y[start : start + rows])
         del chunk  # before the next chunk exists, not after
+
+
+def _file_offset(X):
+    """Where the first row of the memmap ``X`` lies in its file.
+
+    A slice of a memmap (``X[3:]``) keeps its parent's ``offset``: the file
+    offset of the mapping's start. The slice's own is that plus how far its
+    data lies from the data of the memmap that made the mapping.
+    """
+    root = X
+    while isinstance(root.base, np.memmap):
+        root = root.base
+    shift = X.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return root.offset + shift
 
 
 def iter_csv_chunks(path, target, chunk_size, *, dtype=np.float64):
@@ -86,25 +108,44 @@ def iter_csv_chunks(path, target, chunk_size, *, dtype=np.float64):
     Raises
     ------
     ValueError
-        If ``target`` is not a column, or a value is not a number (the error
-        names its line).
+        If ``target`` is not a column, a row has more or fewer fields than
+        the header, or a value is not a number (the error names its line).
     """
-    with open(path, newline="") as file:
+    check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
+    return _csv_chunks(path, target, chunk_size, dtype)
+
+
+def _csv_chunks(path, target, chunk_size, dtype):
+    # utf-8-sig: a byte-order mark is not part of the first column's name.
+    with open(path, newline="", encoding="utf-8-sig") as file:
         reader = csv.reader(file)
-        header = next(reader)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path} is empty: expected a header line.")
         if target not in header:
             raise ValueError(f"no column {target!r} in {path}; columns: {header}.")
         t = header.index(target)
-        line = 1
-        while rows := list(itertools.islice(reader, chunk_size)):
+        rows = _numbered_rows(reader, len(header), path)
+        while chunk := list(itertools.islice(rows, chunk_size)):
+            lines = f"lines {chunk[0][0]}-{chunk[-1][0]}"
             try:
-                table = np.array(rows, dtype=dtype)
+                table = np.array([row for _, row in chunk], dtype=dtype)
             except ValueError as error:
-                raise ValueError(
-                    f"{path}, lines {line + 1}-{line + len(rows)}: {error}."
-                ) from None
-            line += len(rows)
+                raise ValueError(f"{path}, {lines}: {error}.") from None
             yield np.delete(table, t, axis=1), table[:, t]
+
+
+def _numbered_rows(reader, n_columns, path):
+    """``(line, row)`` for each row of ``reader``, skipping blank lines."""
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != n_columns:
+            raise ValueError(
+                f"{path}, line {reader.line_num}: {len(row)} fields where the "
+                f"header has {n_columns}."
+            )
+        yield reader.line_num, row
 
 
 def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):
@@ -126,10 +167,23 @@ def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):
     Returns
     -------
     estimator : the fitted estimator
+
+    Raises
+    ------
+    ValueError
+        If a pass yields no chunk: the estimator would be left untrained.
     """
-    for _ in range(epochs):
+    check_scalar(epochs, "epochs", Integral, min_val=1)
+    for epoch in range(1, epochs + 1):
+        n_chunks = 0
         for X_chunk, y_chunk in make_chunks():
             estimator.partial_fit(X_chunk, y_chunk, **fit_params)
+            n_chunks += 1
             # Let the chunk go before the next one is read.
             del X_chunk, y_chunk
+        if n_chunks == 0:
+            raise ValueError(
+                f"make_chunks() yielded no chunk in pass {epoch}: nothing to "
+                "train on. Does the file hold rows after its header?"
+            )
     return estimator

@@ -110,3 +110,59 @@ def test_csv_chunks_name_the_bad_lines(tmp_path):
 def test_memmap_chunks_need_a_memmap():
     with pytest.raises(TypeError, match="needs a 2-D C-ordered numpy.memmap"):
         list(iter_memmap_chunks(np.ones((4, 2)), np.ones(4), 2))
+
+
+def test_memmap_chunks_of_a_slice_are_its_own_rows(tmp_path):
+    # A slice of a memmap keeps its parent's file offset.
+    X = np.memmap(tmp_path / "X.dat", np.float64, "w+", shape=(8, 2))
+    X[:] = np.arange(16.0).reshape(8, 2)
+    X.flush()
+    np.save(tmp_path / "X.npy", np.asarray(X))  # a header before the data
+    y = np.arange(8.0)
+    for mapped in (
+        np.memmap(tmp_path / "X.dat", np.float64, "r", shape=(8, 2)),
+        np.load(tmp_path / "X.npy", mmap_mode="r"),
+    ):
+        for rows in (slice(3, None), slice(3, 7), slice(5, 7)):
+            chunks = list(iter_memmap_chunks(mapped[rows][1:], y[rows][1:], 2))
+            assert_allclose(np.vstack([c for c, _ in chunks]), X[rows][1:])
+            assert_allclose(np.concatenate([t for _, t in chunks]), y[rows][1:])
+
+
+@pytest.mark.parametrize("chunk_size", [0, -3, 2.5])
+def test_chunk_size_must_be_a_positive_integer(tmp_path, chunk_size):
+    path = tmp_path / "data.csv"
+    path.write_text("x,y\n1,2\n")
+    X = np.memmap(tmp_path / "X.dat", np.float64, "w+", shape=(4, 2))
+    error = TypeError if isinstance(chunk_size, float) else ValueError
+    with pytest.raises(error, match="chunk_size"):
+        iter_csv_chunks(path, "y", chunk_size)
+    with pytest.raises(error, match="chunk_size"):
+        iter_memmap_chunks(X, np.ones(4), chunk_size)
+
+
+def test_csv_chunks_skip_blank_lines_and_a_byte_order_mark(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffx,label\r\n1,0\r\n\r\n2,1\r\n3,0\r\n\r\n".encode())
+    ((X, y),) = iter_csv_chunks(path, "x", 10)
+    assert_allclose(X.ravel(), [0, 1, 0])
+    assert_allclose(y, [1, 2, 3])
+
+
+@pytest.mark.parametrize("row, fields", [("4", 1), ("4,5,6", 3)])
+def test_csv_chunks_name_a_row_of_the_wrong_length(tmp_path, row, fields):
+    path = tmp_path / "short.csv"
+    path.write_text(f"x,y\n1,2\n3,4\n{row}\n")
+    with pytest.raises(
+        ValueError, match=f"line 4: {fields} fields where the header has 2"
+    ):
+        list(iter_csv_chunks(path, "y", 10))
+
+
+def test_a_stream_without_chunks_is_an_error_not_an_unfitted_model(tmp_path):
+    path = tmp_path / "header_only.csv"
+    path.write_text("x,y\n")
+    model = SGDRegressor()
+    with pytest.raises(ValueError, match="yielded no chunk in pass 1"):
+        partial_fit_chunks(model, lambda: iter_csv_chunks(path, "y", 10))
+    assert not hasattr(model, "coef_")
