@@ -4,8 +4,6 @@ Like scikit-learn's ``neg_*`` scorers they return the negated metric, so that
 greater is better in model selection.
 """
 
-import copy
-
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import (
     log_loss,
@@ -17,13 +15,24 @@ from sklearn.metrics import (
 from .losses import get_loss, loss_names
 from .metrics import loss_metric
 
-rmse_scorer = make_scorer(root_mean_squared_error, greater_is_better=False)
-mae_scorer = make_scorer(mean_absolute_error, greater_is_better=False)
-log_loss_scorer = make_scorer(
-    log_loss, greater_is_better=False, response_method="predict_proba"
-)
+# name -> (metric, make_scorer's other arguments). get_scorer makes a new
+# scorer from them each time, as scikit-learn's returns a copy: a scorer is
+# mutable (set_score_request), and one caller's changes must not reach others.
+_SCORERS = {
+    "rmse": (root_mean_squared_error, {}),
+    "mae": (mean_absolute_error, {}),
+    "log_loss": (log_loss, {"response_method": "predict_proba"}),
+}
 
-_SCORERS = {"rmse": rmse_scorer, "mae": mae_scorer, "log_loss": log_loss_scorer}
+
+def _make_named_scorer(name):
+    metric, kwargs = _SCORERS[name]
+    return make_scorer(metric, greater_is_better=False, **kwargs)
+
+
+rmse_scorer = _make_named_scorer("rmse")
+mae_scorer = _make_named_scorer("mae")
+log_loss_scorer = _make_named_scorer("log_loss")
 
 
 def make_loss_scorer(loss, *, epsilon=None):
@@ -93,7 +102,7 @@ def get_scorer(scoring):
     """
     if isinstance(scoring, str):
         if scoring in _SCORERS:
-            return copy.deepcopy(_SCORERS[scoring])
+            return _make_named_scorer(scoring)
         if scoring in loss_names():
             return make_loss_scorer(scoring)
     try:

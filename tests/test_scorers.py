@@ -153,3 +153,21 @@ def test_scorers_survive_pickling(regression):
     X, y, model = regression
     scorer = make_loss_scorer(HuberLoss(delta=5.0))
     assert pickle.loads(pickle.dumps(scorer))(model, X, y) == scorer(model, X, y)
+
+
+@pytest.mark.parametrize("name", ["rmse", "mae", "log_loss", "huber"])
+def test_get_scorer_is_not_changed_by_what_callers_do_with_scorers(name):
+    from sklearn import config_context
+
+    with config_context(enable_metadata_routing=True):
+        public = {"rmse": rmse_scorer, "mae": mae_scorer}.get(name)
+        first = get_scorer(name)
+        changed = [scorer for scorer in (public, first) if scorer is not None]
+        try:
+            for scorer in changed:
+                scorer.set_score_request(sample_weight=True)
+            fresh = get_scorer(name).get_metadata_routing()
+            assert fresh.score.requests["sample_weight"] is None
+        finally:
+            for scorer in changed:
+                scorer.set_score_request(sample_weight=None)
