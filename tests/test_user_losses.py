@@ -302,6 +302,20 @@ class ChangesItsParameterLoss(ScaledSquaredLoss):
         self.shift = shift
 
 
+class ReadsAMissingParameterLoss(UserSquaredLoss):
+    # No constructor, so params is empty.
+    @staticmethod
+    def sample_gradient(y, raw, params):
+        return params[0] * (raw - y)
+
+
+class ReadsPastItsParametersLoss(ScaledSquaredLoss):
+    @staticmethod
+    def sample_loss(y, raw, params):
+        r = raw - y
+        return 0.5 * params[0] * r * r if r < 3.0 else params[2] * r
+
+
 class BadDeclarationsLoss(UserSquaredLoss):
     task = "ranking"
     label_encoding = "plus-minus"
@@ -329,6 +343,16 @@ class NumpyDisagreesLoss(UserSquaredLoss):
         (
             ChangesItsParameterLoss(weight=-1.0),
             r"parameters: .*modifies parameter weight",
+        ),
+        (
+            ReadsAMissingParameterLoss(),
+            r"params: sample_gradient reads past the end of params, which holds 0 "
+            r"values \(\)",
+        ),
+        (
+            ReadsPastItsParametersLoss(weight=2.0, shift=0.5),
+            r"params: sample_loss reads past the end of params, which holds 2 "
+            r"values \(2.0, 0.5\)",
         ),
         (BadDeclarationsLoss(), r"(?s)task: must be .*label_encoding: must be"),
         (MissingLinkLoss(), r"inverse_link is missing"),
@@ -370,6 +394,15 @@ def test_a_loss_failing_check_loss_is_not_trained(regression):
     assert not hasattr(model, "coef_")
 
 
+def test_a_loss_reading_past_its_parameters_is_not_trained(regression):
+    # Without bounds checks, training would read the memory after params.
+    X, y = regression
+    model = SGDRegressor(loss=ReadsAMissingParameterLoss())
+    with pytest.raises(ValueError, match="reads past the end of params"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
 ANSWERS = {"a": 1.0}
 
 
@@ -396,6 +429,28 @@ class TextParameterLoss(UserSquaredLoss):
         self.kind = kind
 
 
+class ImportingLoss(UserSquaredLoss):
+    @staticmethod
+    def sample_loss(y, raw, params):
+        import math
+
+        return math.fabs(raw - y)
+
+
+class ContextManagerLoss(UserSquaredLoss):
+    @staticmethod
+    def sample_loss(y, raw, params):
+        with open("log.txt") as file:
+            file.write("loss")
+        return abs(raw - y)
+
+
+class AlwaysRaisingLoss(UserSquaredLoss):
+    @staticmethod
+    def sample_gradient(y, raw, params):
+        raise ValueError("no gradient here")
+
+
 @pytest.mark.parametrize(
     "loss, error, match",
     [
@@ -412,6 +467,22 @@ class TextParameterLoss(UserSquaredLoss):
             "must define both sample_loss and sample_gradient",
         ),
         (TextParameterLoss(), TypeError, r"parameter kind='fast' is not a number"),
+        (
+            ImportingLoss(),
+            TypeError,
+            r"(?s)numba cannot compile ImportingLoss.sample_loss.*IMPORT_NAME",
+        ),
+        (
+            ContextManagerLoss(),
+            TypeError,
+            r"(?s)numba cannot compile ContextManagerLoss.sample_loss.*'with",
+        ),
+        (
+            AlwaysRaisingLoss(),
+            TypeError,
+            r"sample_gradient must return a real number, but it returns nothing on "
+            r"every path: it always raises",
+        ),
     ],
 )
 def test_functions_numba_cannot_run_get_a_clear_error(regression, loss, error, match):

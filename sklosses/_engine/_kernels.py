@@ -17,7 +17,6 @@ import types
 
 import numba as nb
 from numba.core import types as nbtypes
-from numba.core.errors import NumbaError
 from numba.core.registry import CPUDispatcher
 
 from . import _losses, _sgd
@@ -84,23 +83,41 @@ def user_kernels(value, derivative):
     )
 
 
-def _jit_sample_function(function):
+@functools.cache
+def bounds_checked(function):
+    """A user's ``function(y, raw, params)`` compiled with bounds checks.
+
+    Compiled without them, as in the SGD loop, a read past the end of
+    ``params`` returns whatever lies in memory there; compiled with them, it
+    raises IndexError.
+    """
+    return _jit_sample_function(function, boundscheck=True)
+
+
+def _jit_sample_function(function, **options):
     name = getattr(function, "__qualname__", repr(function))
-    if isinstance(function, CPUDispatcher):
+    if isinstance(function, CPUDispatcher) and not options:
         dispatcher = function
     else:
-        dispatcher = nb.njit(nogil=True)(function)
+        py_func = getattr(function, "py_func", function)
+        dispatcher = nb.njit(nogil=True, **options)(py_func)
     try:
         dispatcher.compile(SAMPLE_SIGNATURE)
-    except NumbaError as error:
+    except Exception as error:  # NumbaError, UnsupportedBytecodeError, ...
         raise TypeError(
-            f"numba cannot compile {name}(y, raw, params). Numba's reason:\n{error}"
+            f"numba cannot compile {name}(y, raw, params). Numba's reason:\n"
+            f"{type(error).__name__}: {error}"
         ) from None
     (return_type,) = {
         s.return_type
         for s in dispatcher.nopython_signatures
         if s.args == SAMPLE_SIGNATURE
     }
+    if isinstance(return_type, nbtypes.NoneType):
+        raise TypeError(
+            f"{name} must return a real number, but it returns nothing on every "
+            "path: it always raises, or a return statement is missing."
+        )
     if not isinstance(return_type, nbtypes.Float | nbtypes.Integer | nbtypes.Boolean):
         raise TypeError(f"{name} must return a real number, not {return_type}.")
     return dispatcher

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import clone
 
+from .._engine._kernels import bounds_checked
 from ._base import Loss
 
 # Targets in each encoding, and raw predictions to evaluate them at.
@@ -131,7 +132,9 @@ def _compiled(loss, kernel, y, raw):
 
 def _check_values(loss):
     targets = _targets(loss)
-    problems = []
+    problems = _check_params_reads(loss, targets)
+    if problems:  # the other checks would read stray memory
+        return problems
     y, raw = (a.ravel() for a in np.meshgrid(targets, RAW_GRID, indexing="ij"))
     with np.errstate(all="ignore"):
         value = _compiled(loss, "loss_values", y, raw)
@@ -204,6 +207,34 @@ def _check_values(loss):
     if loss.is_probabilistic:
         problems += _check_probabilities(loss)
     return problems
+
+
+def _check_params_reads(loss, targets):
+    """A user's functions must read no further than the ``params`` they get.
+
+    The SGD loop runs them without bounds checks, so a read past the end
+    would train on whatever lies in memory there.
+    """
+    if not loss._is_user_defined():
+        return []
+    loss._kernels()  # both functions exist and compile
+    _, params = loss.kernel_spec()
+    params = np.asarray(params, dtype=np.float64)
+    raw = np.concatenate([RAW_GRID, RAW_EXTREMES])
+    for name in ("sample_loss", "sample_gradient"):
+        function = bounds_checked(getattr(type(loss), name))
+        try:
+            for y in targets:
+                for r in raw:
+                    function(float(y), float(r), params)
+        except IndexError:
+            return [
+                f"params: {name} reads past the end of params, which holds "
+                f"{params.size} value{'s' * (params.size != 1)} "
+                f"{tuple(params.tolist())}: the constructor's parameters in "
+                "signature order, or what kernel_params returns."
+            ]
+    return []
 
 
 def _check_finite(loss, targets):
