@@ -1,5 +1,6 @@
 """What SGDClassifier and SGDRegressor share: parameters, validation, epochs."""
 
+import functools
 import time
 import warnings
 from numbers import Integral, Real
@@ -65,6 +66,51 @@ class SGDResult:
     def __init__(self, n_iter, curves):
         self.n_iter = n_iter
         self.curves = curves
+
+
+def fit_transaction(method):
+    """Make ``method`` (``fit`` or ``partial_fit``) all or nothing.
+
+    If the call raises, whatever the exception (bad input found half-way
+    through an epoch, a user's loss or a callback raising, a
+    KeyboardInterrupt), the estimator is put back exactly as it was before
+    the call: the same attributes, holding the same objects with the same
+    values. Unfitted after a failed first ``fit``; its previous coefficients,
+    ``t_``, averages and curves after a failed ``partial_fit`` or warm start.
+
+    The engine updates the coefficients in place, so the arrays the estimator
+    holds are copied before the call and written back on failure (into the
+    same objects, so that ``coef_`` still aliases the array it aliased);
+    the curves only grow, so their lengths are kept. Nothing the size of
+    ``X`` is copied. Apply it outside ``_fit_context``, whose callback
+    teardown must still find the callback context it set up.
+    """
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        attributes = dict(self.__dict__)
+        arrays = {
+            id(value): (value, value.copy())
+            for value in attributes.values()
+            if isinstance(value, np.ndarray)
+        }
+        lengths = [
+            (value, len(value))
+            for value in attributes.values()
+            if isinstance(value, list)
+        ]
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            for array, saved in arrays.values():
+                array[...] = saved
+            for values, length in lengths:
+                del values[length:]
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
+            raise
+
+    return call
 
 
 class BaseSGD(BaseEstimator):

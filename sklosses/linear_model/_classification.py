@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
-from ._base import MAX_INT, BaseSGD, validation_raw
+from ._base import MAX_INT, BaseSGD, fit_transaction, validation_raw
 from ._callbacks import (
     CallbackSupportMixin,
     EpochHooks,
@@ -261,6 +261,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     # -- fitting ----------------------------------------------------------------
 
+    @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by SGD over up to ``max_iter`` epochs.
@@ -302,6 +303,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         self._warn_if_not_converged()
         return self
 
+    @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD over the given samples.
@@ -529,10 +531,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             seeds = check_random_state(self.random_state).randint(
                 MAX_INT, size=len(positives)
             )
-        # Each model trains its own copy of its row of the coefficients:
-        # neighbouring rows share a cache line where they meet, as all the
-        # intercepts do, and written at every step by two threads, that line
-        # would bounce between the cores.
+        # Each model trains its own copy of its row of the coefficients,
+        # written back once all have finished: neighbouring rows share a
+        # cache line where they meet, as all the intercepts do, and written at
+        # every step by two threads, that line would bounce between the cores.
         private = len(positives) > 1
 
         def fit_one(k, positive):
@@ -561,24 +563,32 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 model_context.call_on_fit_task_begin(estimator=self, X=X, y=y_k)
                 hooks = EpochHooks(model_context, self, X, y_k, weight_k)
             arrays = self._model_arrays(slice(k, k + 1), X.dtype)
-            trained = [array.copy() for array in arrays] if private else arrays
+            if private:
+                arrays = [array.copy() for array in arrays]
             result = self._run_sgd(
-                X, y_k, weight_k, *trained,
+                X, y_k, weight_k, *arrays,
                 loss=loss, max_iter=max_iter, validation_mask=validation_mask,
                 validation_callback=callback, seed=seeds[k], hooks=hooks,
             )  # fmt: skip
-            if private:
-                for array, copy in zip(arrays, trained, strict=True):
-                    array[...] = copy
             if model_context is not None:
                 model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
-            return result
+            return result, arrays
 
-        if len(positives) == 1:
-            return [fit_one(0, positives[0])]
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        if not private:
+            result, _ = fit_one(0, positives[0])
+            return [result]
+        # Shared memory, as scikit-learn asks: under a process-based backend
+        # (loky, multiprocessing, dask) joblib then runs threads, rather than
+        # shipping X to every worker.
+        trained = Parallel(n_jobs=self.n_jobs, require="sharedmem")(
             delayed(fit_one)(k, positive) for k, positive in enumerate(positives)
         )
+        for k, (_, arrays) in enumerate(trained):
+            for array, copy in zip(
+                self._model_arrays(slice(k, k + 1), X.dtype), arrays, strict=True
+            ):
+                array[...] = copy
+        return [result for result, _ in trained]
 
     def _fit_multinomial(
         self, X, y, sample_weight, loss, max_iter, validation_mask, context

@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
 )
 
 from ..losses import Loss, loss_names
-from ._base import MAX_INT, BaseSGD, validation_raw
+from ._base import MAX_INT, BaseSGD, fit_transaction, validation_raw
 from ._callbacks import (
     CallbackSupportMixin,
     begin_fit,
@@ -218,6 +218,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self.warm_start = warm_start
         self.average = average
 
+    @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by SGD over up to ``max_iter`` epochs.
@@ -258,6 +259,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self._warn_if_not_converged()
         return self
 
+    @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of SGD over the given samples.
