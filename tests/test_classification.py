@@ -379,6 +379,77 @@ def test_partial_fit_errors(multiclass):
         model.partial_fit(X[:, :3], y)
 
 
+def test_partial_fit_refuses_classes_that_changed(multiclass):
+    # scikit-learn's check and message, even when y has only known labels.
+    X, y = multiclass
+    model = SGDClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
+    with pytest.raises(ValueError, match=r"`classes=\[0, 1, 2\]` is not the same as"):
+        model.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    model.partial_fit(X[y < 2], y[y < 2], classes=[1, 0])  # the same set
+    fitted = SGDClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        fitted.partial_fit(X, y, classes=[0, 1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("values", [(1, 2), (-1, 1), (0, 2)])
+def test_a_2d_y_that_is_not_an_indicator_matrix_is_refused(multilabel, values):
+    # type_of_target takes any 2-D y of two integers for an indicator.
+    X, Y = multilabel
+    with pytest.raises(
+        ValueError,
+        match=rf"multilabel indicator matrix.*got the values \[{values[0]}, "
+        rf"{values[1]}\]",
+    ):
+        SGDClassifier().fit(X, np.where(Y > 0, values[1], values[0]))
+
+
+def test_a_sparse_or_boolean_indicator_matrix_trains_as_a_dense_one(multilabel):
+    X, Y = multilabel
+    dense = SGDClassifier(random_state=0).fit(X, Y)
+    for target in (sp.csr_matrix(Y), Y.astype(bool)):
+        model = SGDClassifier(random_state=0).fit(X, target)
+        assert_array_equal(model.coef_, dense.coef_)
+
+
+@pytest.mark.parametrize(
+    "n_classes, coef_shape, intercept_shape",
+    [(2, (10,), (1,)), (2, (1, 10), ()), (4, (4, 10), (4,))],
+)
+def test_initial_coefficients_of_any_matching_shape(
+    multiclass, n_classes, coef_shape, intercept_shape
+):
+    X, y = multiclass
+    y = y % n_classes
+    model = SGDClassifier(max_iter=1, tol=None, eta0=1e-12, learning_rate="constant")
+    model.fit(
+        X, y, coef_init=np.ones(coef_shape), intercept_init=np.ones(intercept_shape)
+    )
+    assert_allclose(model.coef_, 1.0, rtol=1e-6)
+    assert model.coef_.shape == (1 if n_classes == 2 else n_classes, 10)
+
+
+@pytest.mark.parametrize(
+    "n_classes, coef_init, intercept_init, match",
+    [
+        (2, np.ones(3), None, r"coef_init does not match dataset: expected shape "
+         r"\(1, 10\), got \(3,\)"),
+        (4, np.ones((2, 10)), None, r"coef_init does not match dataset: expected "
+         r"shape \(4, 10\), got \(2, 10\)"),
+        (4, np.ones(40), None, r"coef_init does not match dataset"),
+        (4, None, np.ones(3), r"intercept_init does not match dataset: expected "
+         r"shape \(4,\), got \(3,\)"),
+    ],
+)  # fmt: skip
+def test_initial_coefficients_of_the_wrong_shape_are_named(
+    multiclass, n_classes, coef_init, intercept_init, match
+):
+    X, y = multiclass
+    model = SGDClassifier()
+    with pytest.raises(ValueError, match=f"^Provided {match}"):
+        model.fit(X, y % n_classes, coef_init=coef_init, intercept_init=intercept_init)
+    assert not hasattr(model, "coef_")
+
+
 # -- early stopping and curves -----------------------------------------------
 
 

@@ -108,3 +108,42 @@ def test_parameter_mixing_rejects_mismatched_shapes():
     X = da.ones((10, 2), chunks=5)
     with pytest.raises(ValueError, match="as many rows"):
         fit_distributed(SGDRegressor(), X, da.ones(9, chunks=5))
+
+
+def test_the_dask_joblib_backend_trains_the_same_one_vs_rest_model(client):
+    # The binary models run in threads under a process-based backend, not in
+    # workers that would train copies and hand back the untrained model.
+    X, y = (a.compute() for a in _logistic(2_000, 2_000))
+    y = y + (X[:, 0] > 0.5) * 2  # four classes
+    reference = SGDClassifier(max_iter=10, tol=None, random_state=0).fit(X, y)
+    with joblib.parallel_backend("dask"):
+        model = SGDClassifier(max_iter=10, tol=None, random_state=0, n_jobs=2)
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_array_equal(model.intercept_, reference.intercept_)
+
+
+def test_classes_may_be_a_lazy_dask_array():
+    # What dask-ml's Incremental tests pass: np.unique of a dask y is lazy,
+    # of unknown length.
+    X, y = _logistic(400, 100)
+    classes = np.unique(y)
+    assert isinstance(classes, da.Array)
+    model = SGDClassifier(random_state=0)
+    model.partial_fit(X[:100].compute(), y[:100].compute(), classes=classes)
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+    model.partial_fit(X[100:].compute(), y[100:].compute(), classes=classes)
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        model.partial_fit(X[:10].compute(), y[:10].compute(), classes=da.arange(3))
+
+
+def test_incremental_with_lazy_classes():
+    dask_ml = pytest.importorskip("dask_ml.wrappers")
+    X, y = _logistic(2_000, 500)
+    model = dask_ml.Incremental(
+        SGDClassifier(loss="log_loss", learning_rate="auto", random_state=0),
+        scoring="accuracy",
+        random_state=0,
+    )
+    model.fit(X, y, classes=np.unique(y))
+    assert model.score(X, y) > 0.75

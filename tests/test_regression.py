@@ -385,7 +385,7 @@ def test_coef_init_and_intercept_init(data):
         model.fit(X, y, coef_init=np.ones(8), intercept_init=[3.0])
     assert_allclose(model.coef_, 1.0, rtol=1e-6)
     assert model.intercept_[0] == pytest.approx(3.0)
-    with pytest.raises(ValueError, match="do not match the data"):
+    with pytest.raises(ValueError, match="Provided coef_init does not match dataset"):
         model.fit(X, y, coef_init=np.ones(3))
 
 
@@ -535,3 +535,19 @@ def test_every_regression_loss_name_fits(data):
         assert repr(model.loss_) == repr(get_loss(name))
         assert model.score(X, y) > 0.8
     assert isinstance(SGDRegressor(loss="absolute").fit(X, y).loss_, AbsoluteLoss)
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.array([None] * 200, dtype=object), "Input y contains NaN"),
+        (np.full(200, 1e39), "Input y contains infinity"),  # beyond float32
+    ],
+)
+def test_targets_that_are_not_finite_numbers_in_the_data_type(y, match):
+    # Found once y is converted to numbers in X's precision, not trained on.
+    X = np.random.default_rng(0).normal(size=(200, 3)).astype(np.float32)
+    model = SGDRegressor()
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")

@@ -479,6 +479,23 @@ class BaseSGD(BaseEstimator):
         return self
 
 
+def initial_values(values, shape, dtype, name):
+    """A copy of the initial ``values`` (zeros when ``None``) of the given shape.
+
+    As in scikit-learn, a single output's values may come raveled or as a
+    row: any shape equal to ``shape`` once its axes of length 1 are dropped.
+    """
+    if values is None:
+        return np.zeros(shape, dtype=dtype)
+    array = np.array(values, dtype=dtype)
+    if array.squeeze().shape != tuple(n for n in shape if n != 1):
+        raise ValueError(
+            f"Provided {name} does not match dataset: expected shape {shape}, "
+            f"got {array.shape}."
+        )
+    return array.reshape(shape)
+
+
 def stratified_validation_mask(y, test_size, random_state):
     """Mask of the test rows, each class giving its share of ``y``.
 

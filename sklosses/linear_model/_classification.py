@@ -4,13 +4,18 @@ true multinomial softmax and native multilabel targets."""
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -20,7 +25,13 @@ from sklearn.utils.validation import (
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
-from ._base import MAX_INT, BaseSGD, fit_transaction, validation_raw
+from ._base import (
+    MAX_INT,
+    BaseSGD,
+    fit_transaction,
+    initial_values,
+    validation_raw,
+)
 from ._callbacks import (
     CallbackSupportMixin,
     EpochHooks,
@@ -365,31 +376,17 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             reset=first_call,
             ensure_all_finite=False,  # see check_finite
         )
-        # Each look at the labels is a sort of y: take as few as possible.
-        # The type of numeric 1-D labels is the type of their unique values.
-        labels = None
-        if y.ndim == 1 and y.dtype.kind in "biuf":
-            labels = np.unique(y)
-        target_type = type_of_target(y if labels is None else labels, input_name="y")
-        multilabel = target_type == "multilabel-indicator"
-        if not multilabel:
-            if target_type not in ("binary", "multiclass"):
-                check_classification_targets(y)  # raises, naming the problem
-            y = column_or_1d(y, warn=True)
-            if labels is None:
-                labels = np.unique(y)
+        y, labels, multilabel = _check_targets(y)
         if first_call:
             self.classes_ = _first_classes(labels, y, classes, classes_from_y)
-        elif multilabel != (self._mode == "multilabel"):
-            raise ValueError(
-                "y is a label indicator matrix in one call and class labels in "
-                "another: partial_fit needs the same kind of target every time."
-            )
+        else:
+            self._check_same_targets(classes, multilabel)
         n_classes = self.classes_.shape[0]
         if not multilabel:
             unseen = np.setdiff1d(labels, self.classes_, assume_unique=True)
             if unseen.size:
                 raise ValueError(
+                    "classes should include all valid labels that can be in y: "
                     f"y contains labels {unseen.tolist()} that are not in classes "
                     f"{self.classes_.tolist()}."
                 )
@@ -449,6 +446,23 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         end_fit(context, self, X, y, sample_weight)
         return self
 
+    def _check_same_targets(self, classes, multilabel):
+        """A later call's targets must be of the kind, and classes, of the first."""
+        if multilabel != (self._mode == "multilabel"):
+            raise ValueError(
+                "y is a label indicator matrix in one call and class labels in "
+                "another: partial_fit needs the same kind of target every time."
+            )
+        if multilabel:
+            return
+        # np.asarray computes a lazy (dask) array.
+        if classes is not None:
+            if not np.array_equal(self.classes_, unique_labels(np.asarray(classes))):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to "
+                    f"partial_fit, was: {self.classes_!r}"
+                )
+
     def _resolve_mode(self, loss, n_classes, multilabel):
         is_log = isinstance(loss, LogLoss)
         if self.multi_class == "multinomial" and not is_log and not multilabel:
@@ -468,24 +482,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     def _allocate_coef(self, n_models, n_features, dtype, coef_init, intercept_init):
         shape = (n_models, n_features)
-        if coef_init is None:
-            self.coef_ = np.zeros(shape, dtype=dtype)
-        else:
-            self.coef_ = np.array(coef_init, dtype=dtype).reshape(-1, n_features)
-            if self.coef_.shape != shape:
-                raise ValueError(
-                    f"Provided coef_init of shape {np.shape(coef_init)} does not "
-                    f"match the data: expected {shape}."
-                )
-        if intercept_init is None:
-            self.intercept_ = np.zeros(n_models, dtype=dtype)
-        else:
-            self.intercept_ = np.array(intercept_init, dtype=dtype).reshape(-1)
-            if self.intercept_.shape != (n_models,):
-                raise ValueError(
-                    f"Provided intercept_init of shape {np.shape(intercept_init)} "
-                    f"does not match the data: expected ({n_models},)."
-                )
+        self.coef_ = initial_values(coef_init, shape, dtype, "coef_init")
+        self.intercept_ = initial_values(
+            intercept_init, (n_models,), dtype, "intercept_init"
+        )
         if self._schedule.average:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
@@ -720,6 +720,38 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         return tags
 
 
+def _check_targets(y):
+    """``(y, labels, multilabel)``: 1-D class labels and their sorted unique
+    values, or a dense 0/1 indicator matrix and ``None``.
+
+    Each look at the labels is a sort of ``y``: take as few as possible. The
+    type of numeric 1-D labels is the type of their unique values.
+    """
+    labels = None
+    if y.ndim == 1 and y.dtype.kind in "biuf":
+        labels = np.unique(y)
+    target_type = type_of_target(y if labels is None else labels, input_name="y")
+    if target_type == "multilabel-indicator":
+        if sp.issparse(y):
+            y = y.toarray()
+        values = np.unique(y)
+        if not np.isin(values, (0, 1)).all():
+            # type_of_target takes any two integers for an indicator.
+            raise ValueError(
+                "A 2-D y is a multilabel indicator matrix, whose values are 0 "
+                f"and 1 (or False and True); got the values {values.tolist()}. "
+                "For one class label per sample, pass a 1-D y; several "
+                "multiclass outputs are not supported."
+            )
+        return y, None, True
+    if target_type not in ("binary", "multiclass"):
+        check_classification_targets(y)  # raises, naming the problem
+    y = column_or_1d(y, warn=True)
+    if labels is None:
+        labels = np.unique(y)
+    return y, labels, False
+
+
 def _first_classes(labels, y, classes, classes_from_y):
     if labels is None:  # a label indicator matrix
         return np.arange(y.shape[1])
@@ -727,7 +759,8 @@ def _first_classes(labels, y, classes, classes_from_y):
         return labels
     if classes is None:
         raise ValueError("classes must be passed on the first call to partial_fit.")
-    return np.unique(classes)
+    # np.asarray computes a lazy (dask) array, whose length is unknown.
+    return unique_labels(np.asarray(classes))
 
 
 def _mean_curve(curves):

@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
@@ -12,7 +12,13 @@ from sklearn.utils.validation import (
 )
 
 from ..losses import Loss, loss_names
-from ._base import MAX_INT, BaseSGD, fit_transaction, validation_raw
+from ._base import (
+    MAX_INT,
+    BaseSGD,
+    fit_transaction,
+    initial_values,
+    validation_raw,
+)
 from ._callbacks import (
     CallbackSupportMixin,
     begin_fit,
@@ -305,12 +311,18 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             reset=first_call,
             ensure_all_finite=False,  # see check_finite
         )
-        y = y.astype(X.dtype, copy=False)
+        with np.errstate(over="ignore"):  # float64 targets beyond float32
+            y = y.astype(X.dtype, copy=False)
+        # Found here, after the conversion, as are targets of object dtype
+        # (None), which scikit-learn's check lets through as non-numbers.
+        assert_all_finite(y, input_name="y")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         n_features = X.shape[1]
         if first_call:
-            self.coef_ = self._initial_coef(coef_init, (n_features,), X.dtype)
-            self.intercept_ = self._initial_coef(intercept_init, (1,), X.dtype)
+            self.coef_ = initial_values(coef_init, (n_features,), X.dtype, "coef_init")
+            self.intercept_ = initial_values(
+                intercept_init, (1,), X.dtype, "intercept_init"
+            )
         self._set_schedule(X, sample_weight, loss, first_call, y=y)
         if self._schedule.average and getattr(self, "_average_coef", None) is None:
             self._standard_coef = self.coef_
@@ -370,18 +382,6 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
                 self.intercept_ = self._standard_intercept
         end_fit(context, self, X, y, sample_weight)
         return self
-
-    @staticmethod
-    def _initial_coef(init, shape, dtype):
-        if init is None:
-            return np.zeros(shape, dtype=dtype)
-        init = np.array(init, dtype=dtype).reshape(-1)
-        if init.shape != shape:
-            raise ValueError(
-                f"Provided initial values of shape {init.shape} do not match the "
-                f"data: expected {shape}."
-            )
-        return init
 
     def _validation_callback(self, X, rows, y_val, sample_weight_val):
         loss = self.loss_
