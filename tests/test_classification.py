@@ -654,3 +654,24 @@ def test_grid_search_parameters_are_nested():
     model = SGDClassifier(loss=HingeLoss(threshold=0.5))
     assert model.get_params()["loss__threshold"] == 0.5
     assert clone(model).set_params(loss__threshold=2.0).loss.threshold == 2.0
+
+
+@pytest.mark.parametrize("average", [False, True, 50])
+def test_partial_fit_over_ordered_chunks_is_one_epoch_of_fit(average):
+    # Every piece of state carries over between calls (scikit-learn's
+    # averaged binary partial_fit drops its standard intercept between
+    # calls, so its chunked fits drift away from one epoch).
+    X, y = make_classification(n_samples=100, n_features=3, n_informative=2,
+                               n_redundant=0, random_state=0)  # fmt: skip
+    params = dict(average=average, shuffle=False, random_state=0)
+    one_epoch = SGDClassifier(max_iter=1, tol=None, **params).fit(X, y)
+    chunked = SGDClassifier(**params)
+    for start in range(0, 100, 30):
+        chunked.partial_fit(
+            X[start : start + 30], y[start : start + 30], classes=[0, 1]
+        )
+    np.testing.assert_allclose(chunked.coef_, one_epoch.coef_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        chunked.intercept_, one_epoch.intercept_, rtol=1e-12, atol=1e-12
+    )
+    assert chunked.t_ == one_epoch.t_
