@@ -1,11 +1,14 @@
 """learning_rate="auto": averaged SGD with step sizes derived from the data."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize
 from scipy.special import huber
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss, mean_squared_error
 
@@ -209,3 +212,52 @@ def test_class_weights_count_in_the_step(features):
     assert_allclose(
         weighted.fit(X[:4000], y).coef_, plain.fit(X[:4000], y).coef_, rtol=1e-8
     )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e19), (np.float64, 1e155)])
+@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
+def test_rows_whose_squared_norm_overflows_get_an_error(
+    estimator, dtype, scale, sparse
+):
+    # Not a step of zero, which trained a model of zeros without a word.
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(200, 5)) * scale).astype(dtype)
+    X = sp.csr_matrix(X) if sparse else X
+    y = np.arange(200) % 2
+    model = estimator(learning_rate="auto")
+    with pytest.raises(
+        ValueError,
+        match=rf"cannot derive a step size: the squared norm of rows overflows "
+        rf"{np.dtype(dtype).name}.*Scale the input",
+    ):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+def test_float32_rows_whose_squared_norm_fits_float32_train():
+    # The largest squared norm, 1.8e38, is half of float32's largest number.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 5))
+    y = (X @ [1.0, -1.0, 2.0, 0.0, 0.5] > 0).astype(int)
+    model = SGDClassifier(loss="log_loss", learning_rate="auto", random_state=0)
+    model.fit((X * 3e18).astype(np.float32), y)
+    assert model.score((X * 3e18).astype(np.float32), y) > 0.95
+
+
+def test_divergence_advice_names_what_the_schedule_can_change():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ np.ones(5)
+    # "auto" takes its step from the first batch: a later batch a million
+    # times larger overshoots; "constant" overshoots at once with eta0=1.
+    auto = SGDRegressor(learning_rate="auto", random_state=0).partial_fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"MinMaxScaler might help"):
+        with contextlib.suppress(ValueError):  # when it overflows, too
+            auto.partial_fit(X * 1e6, y * 1e6)
+    constant = SGDRegressor(learning_rate="constant", eta0=1.0, random_state=0)
+    with pytest.warns(
+        ConvergenceWarning, match=r"MinMaxScaler, or a smaller eta0, might help"
+    ):
+        with contextlib.suppress(ValueError):
+            constant.fit(X * 1e8, y * 1e8)

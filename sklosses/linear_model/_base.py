@@ -394,9 +394,8 @@ class BaseSGD(BaseEstimator):
                     break
         return SGDResult(epoch, curves)
 
-    @staticmethod
     def _check_overflow(
-        epoch, objective, coef, intercept, average_coef, average_intercept
+        self, epoch, objective, coef, intercept, average_coef, average_intercept
     ):
         finite = np.isfinite(objective) and all(
             np.isfinite(values).all()
@@ -406,21 +405,29 @@ class BaseSGD(BaseEstimator):
             raise ValueError(
                 f"Floating-point overflow occurred at epoch #{epoch}: the model "
                 "is no longer finite. Scaling the input with StandardScaler or "
-                "MinMaxScaler, or a smaller eta0, might help."
+                f"MinMaxScaler{self._smaller_steps()} might help."
             )
 
-    @staticmethod
-    def _warn_diverging(epoch, n_clipped):
+    def _warn_diverging(self, epoch, n_clipped):
         # scikit-learn clips such gradients silently; the coefficients stay
         # finite but mean little, so say so without failing the fit.
         warnings.warn(
             f"SGD is diverging at epoch #{epoch}: the loss gradient exceeded "
             f"{_sgd.MAX_DLOSS:.0e} for {n_clipped} samples and was clipped. The "
-            "learning rate is too large for this data; scaling the input with "
-            "StandardScaler or MinMaxScaler, or a smaller eta0, might help.",
+            "steps are too large for this data; scaling the input (and, for "
+            "a regression, the target) with StandardScaler or MinMaxScaler"
+            f"{self._smaller_steps()} might help.",
             ConvergenceWarning,
             stacklevel=3,
         )
+
+    def _smaller_steps(self):
+        """What makes this schedule's steps smaller, as advice to append."""
+        if self.learning_rate == "auto":
+            return ""  # the steps follow the data's scale
+        if self.learning_rate == "optimal":
+            return ", or a larger alpha,"
+        return ", or a smaller eta0,"
 
     def _print_epoch(self, epoch, effective, t, objective, curves, start_time):
         coef, intercept = effective
@@ -609,15 +616,28 @@ def auto_schedule(X, y, sample_weight, loss, fit_intercept, rng):
     """
     n_samples = X.shape[0]
     rows = np.sort(rng.choice(n_samples, min(n_samples, AUTO_SAMPLE_ROWS), False))
-    sample = X[rows]
+    # In float64, so that float32 rows whose squared norm overflows float32
+    # are found, not taken as infinitely large.
+    sample = X[rows].astype(np.float64)
     if sp.issparse(sample):
         sq_norms = np.asarray(sample.multiply(sample).sum(axis=1)).ravel()
         nnz = sample.nnz / rows.shape[0]
+        values = sample.data
     else:
-        sq_norms = np.einsum("ij,ij->i", sample, sample)
+        with np.errstate(over="ignore"):
+            sq_norms = np.einsum("ij,ij->i", sample, sample)
         nnz = sample.shape[1]
+        values = sample
+    # Rows holding NaN or infinity pass through: the engine finds them and
+    # names them (see check_finite).
+    if np.isfinite(values).all() and not sq_norms.max() <= np.finfo(X.dtype).max:
+        raise ValueError(
+            "learning_rate='auto' cannot derive a step size: the squared norm "
+            f"of rows overflows {X.dtype} (the largest |x| among the sampled "
+            f"rows is {np.abs(values).max():.3g}). Scale the input, with "
+            "StandardScaler or MaxAbsScaler for instance."
+        )
     sq_norms = sample_weight[rows] * (sq_norms + float(fit_intercept))
-    # NaN rows (X is checked later, see check_finite) pass through.
     if sq_norms.max() <= 0:
         raise ValueError(
             "learning_rate='auto' cannot derive a step size: the sampled rows "
