@@ -181,30 +181,31 @@ class BaseSGD(BaseEstimator):
                 stacklevel=2,
             )
 
-    def _set_schedule(self, X, sample_weight, loss, first_call, y=None):
-        """Set ``_schedule``, the step sizes and averaging the engine runs with.
+    def _make_schedule(self, X, sample_weight, loss, first_call, y=None):
+        """The :class:`Schedule`, step sizes and averaging, the engine runs with.
 
         ``learning_rate="auto"`` derives them from the data on the first call
-        (fit, or the first partial_fit) and keeps them. ``y``: the regression
+        (fit, or the first partial_fit) and keeps them, as a plain tuple (the
+        fitted state holds only builtin types). ``y``: the regression
         targets, whose size the steps of non-smooth losses follow (a
         classifier's targets are -1/+1 or 0/1).
         """
         if self.learning_rate != "auto":
-            self._schedule = Schedule(
+            return Schedule(
                 LEARNING_RATES[self.learning_rate],
                 float(self.eta0),
                 float(self.power_t),
                 int(self.average),
             )
-            return
         if first_call or getattr(self, "_auto_schedule", None) is None:
             rng = check_random_state(self.random_state)
-            self._auto_schedule = auto_schedule(
-                X, y, sample_weight, loss, self.fit_intercept, rng
+            self._auto_schedule = tuple(
+                auto_schedule(X, y, sample_weight, loss, self.fit_intercept, rng)
             )
-        self._schedule = self._auto_schedule
+        schedule = Schedule(*self._auto_schedule)
         if self.average:
-            self._schedule = self._schedule._replace(average=int(self.average))
+            schedule = schedule._replace(average=int(self.average))
+        return schedule
 
     # -- curves ---------------------------------------------------------------
 
@@ -278,6 +279,7 @@ class BaseSGD(BaseEstimator):
         average_intercept,
         *,
         loss,
+        schedule,
         max_iter,
         validation_mask,
         validation_callback,
@@ -290,7 +292,8 @@ class BaseSGD(BaseEstimator):
         ``coef`` has shape (n_outputs, n_features) and ``intercept``
         (n_outputs,): one output for a binary or regression model, one per
         class for the multinomial log loss. The averages have the same
-        shapes, or no columns when not averaging. ``validation_callback(coef,
+        shapes, or no columns when not averaging. ``schedule`` is the
+        :class:`Schedule` to run. ``validation_callback(coef,
         intercept)``, when given, returns the validation loss and score of
         those coefficients; early stopping then watches the score, otherwise
         the training objective is watched. ``hooks`` (an ``EpochHooks``) calls
@@ -308,7 +311,7 @@ class BaseSGD(BaseEstimator):
         kernels = loss._kernels()
         kind, loss_params = loss.kernel_spec()
         loss_params = np.asarray(loss_params, dtype=np.float64)
-        learning_rate, eta0, power_t, average = self._schedule
+        learning_rate, eta0, power_t, average = schedule
         penalty = PENALTIES[self.penalty]
         l1_ratio = 0.0 if self.l1_ratio is None else float(self.l1_ratio)
         alpha = float(self.alpha)

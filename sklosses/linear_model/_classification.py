@@ -403,10 +403,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             # The step must allow for the largest weights a sample gets.
             class_weight = self._class_weight(y)
             weight = weight * class_weight[np.searchsorted(self.classes_, y)]
-        self._set_schedule(X, weight, loss, getattr(self, "coef_", None) is None)
+        schedule = self._make_schedule(
+            X, weight, loss, getattr(self, "coef_", None) is None
+        )
         if getattr(self, "coef_", None) is None or coef_init is not None:
             self._allocate_coef(
-                n_models, X.shape[1], X.dtype, coef_init, intercept_init
+                n_models, X.shape[1], X.dtype, coef_init, intercept_init, schedule
             )
         self.loss_ = loss
 
@@ -418,16 +420,14 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             self, X, y, sample_weight,
             max_subtasks=max_iter if one_model else n_models, sequential=one_model,
         )  # fmt: skip
-        if self._mode == "multinomial":
-            results = [
-                self._fit_multinomial(
-                    X, y, sample_weight, loss, max_iter, validation_mask, context
-                )
-            ]
-        else:
-            results = self._fit_binary_models(
-                X, y, sample_weight, loss, max_iter, validation_mask, context
-            )
+        fit_models = (
+            self._fit_multinomial
+            if self._mode == "multinomial"
+            else self._fit_binary_models
+        )
+        results = fit_models(
+            X, y, sample_weight, loss, schedule, max_iter, validation_mask, context
+        )
 
         self.n_iter_ = max(result.n_iter for result in results)
         self.t_ += self.n_iter_ * X.shape[0]
@@ -437,8 +437,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 for name in ("loss", "validation_loss", "validation_score")
             }
         )
-        if self._schedule.average:
-            use_average = self._schedule.average <= self.t_ - 1.0
+        if schedule.average:
+            use_average = schedule.average <= self.t_ - 1.0
             self.coef_ = self._average_coef if use_average else self._standard_coef
             self.intercept_ = (
                 self._average_intercept if use_average else self._standard_intercept
@@ -480,21 +480,23 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             return "multinomial"
         return "ovr"
 
-    def _allocate_coef(self, n_models, n_features, dtype, coef_init, intercept_init):
+    def _allocate_coef(
+        self, n_models, n_features, dtype, coef_init, intercept_init, schedule
+    ):
         shape = (n_models, n_features)
         self.coef_ = initial_values(coef_init, shape, dtype, "coef_init")
         self.intercept_ = initial_values(
             intercept_init, (n_models,), dtype, "intercept_init"
         )
-        if self._schedule.average:
+        if schedule.average:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
             self._average_coef = np.zeros(shape, dtype=dtype)
             self._average_intercept = np.zeros(n_models, dtype=dtype)
 
-    def _model_arrays(self, rows, dtype):
+    def _model_arrays(self, rows, dtype, schedule):
         """The coefficient arrays the engine updates in place, for ``rows``."""
-        if self._schedule.average:
+        if schedule.average:
             return (
                 self._standard_coef[rows],
                 self._standard_intercept[rows],
@@ -510,9 +512,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         )
 
     def _fit_binary_models(
-        self, X, y, sample_weight, loss, max_iter, validation_mask, context
+        self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context
     ):
-        """Binary, one-vs-rest and multilabel: one binary model per output."""
+        """Binary, one-vs-rest and multilabel: one binary model per output.
+
+        Returns one ``SGDResult`` per model.
+        """
         class_weight = self._class_weight(y)
         negative = -1.0 if loss.label_encoding == "signed" else 0.0
         if self._mode == "binary":
@@ -562,13 +567,14 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 )
                 model_context.call_on_fit_task_begin(estimator=self, X=X, y=y_k)
                 hooks = EpochHooks(model_context, self, X, y_k, weight_k)
-            arrays = self._model_arrays(slice(k, k + 1), X.dtype)
+            arrays = self._model_arrays(slice(k, k + 1), X.dtype, schedule)
             if private:
                 arrays = [array.copy() for array in arrays]
             result = self._run_sgd(
                 X, y_k, weight_k, *arrays,
-                loss=loss, max_iter=max_iter, validation_mask=validation_mask,
-                validation_callback=callback, seed=seeds[k], hooks=hooks,
+                loss=loss, schedule=schedule, max_iter=max_iter,
+                validation_mask=validation_mask, validation_callback=callback,
+                seed=seeds[k], hooks=hooks,
             )  # fmt: skip
             if model_context is not None:
                 model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
@@ -585,14 +591,17 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         )
         for k, (_, arrays) in enumerate(trained):
             for array, copy in zip(
-                self._model_arrays(slice(k, k + 1), X.dtype), arrays, strict=True
+                self._model_arrays(slice(k, k + 1), X.dtype, schedule),
+                arrays,
+                strict=True,
             ):
                 array[...] = copy
         return [result for result, _ in trained]
 
     def _fit_multinomial(
-        self, X, y, sample_weight, loss, max_iter, validation_mask, context
+        self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context
     ):
+        """The softmax model over all classes; returns its ``SGDResult`` in a list."""
         y_index = np.searchsorted(self.classes_, y)
         weight = sample_weight * self._class_weight(y)[y_index].astype(X.dtype)
         callback = None
@@ -605,13 +614,15 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 sample_weight[validation_mask],
             )
         seed = check_random_state(self.random_state).randint(MAX_INT)
-        return self._run_sgd(
+        result = self._run_sgd(
             X, y_index.astype(X.dtype), weight,
-            *self._model_arrays(slice(0, len(self.classes_)), X.dtype),
-            loss=loss, max_iter=max_iter, validation_mask=validation_mask,
-            validation_callback=callback, seed=seed, multinomial=True,
+            *self._model_arrays(slice(0, len(self.classes_)), X.dtype, schedule),
+            loss=loss, schedule=schedule, max_iter=max_iter,
+            validation_mask=validation_mask, validation_callback=callback,
+            seed=seed, multinomial=True,
             hooks=epoch_hooks(context, self, X, y, sample_weight),
         )  # fmt: skip
+        return [result]
 
     def _coef_attributes(self, coef, intercept):
         """What makes a copy of this classifier predict with these coefficients."""

@@ -323,8 +323,8 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             self.intercept_ = initial_values(
                 intercept_init, (1,), X.dtype, "intercept_init"
             )
-        self._set_schedule(X, sample_weight, loss, first_call, y=y)
-        if self._schedule.average and getattr(self, "_average_coef", None) is None:
+        schedule = self._make_schedule(X, sample_weight, loss, first_call, y=y)
+        if schedule.average and getattr(self, "_average_coef", None) is None:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
             self._average_coef = np.zeros(n_features, dtype=X.dtype)
@@ -342,7 +342,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             )
         seed = check_random_state(self.random_state).randint(0, MAX_INT)
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
-        if self._schedule.average:
+        if schedule.average:
             coef, intercept = self._standard_coef, self._standard_intercept
             average_coef, average_intercept = (
                 self._average_coef,
@@ -363,6 +363,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             average_coef.reshape(1, -1),
             average_intercept,
             loss=loss,
+            schedule=schedule,
             max_iter=max_iter,
             validation_mask=validation_mask,
             validation_callback=callback,
@@ -373,8 +374,8 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self.t_ += result.n_iter * X.shape[0]
         self._extend_curves(result.curves)
 
-        if self._schedule.average:
-            if self._schedule.average <= self.t_ - 1.0:
+        if schedule.average:
+            if schedule.average <= self.t_ - 1.0:
                 self.coef_ = self._average_coef
                 self.intercept_ = self._average_intercept
             else:
