@@ -267,6 +267,22 @@ def test_an_invalid_parameter_leaves_a_fitted_model():
     assert_unchanged(estimator, before)
 
 
+@pytest.mark.parametrize("model", ["binary", "one-vs-rest", "regressor"])
+def test_training_on_from_sparsified_coefficients_asks_for_densify(model):
+    make, data = MODELS[model]
+    X, y = data()
+    estimator = make().fit(X, y).sparsify()
+    before = snapshot(estimator)
+    with pytest.raises(ValueError, match=r"sparsify\(\) left it: call densify\(\)"):
+        estimator.partial_fit(X, y)
+    estimator.set_params(warm_start=True)
+    with pytest.raises(ValueError, match=r"call densify\(\)"):
+        estimator.fit(X, y)
+    estimator.set_params(warm_start=before["warm_start"][0])
+    assert_unchanged(estimator, before)
+    estimator.densify().partial_fit(X, y)
+
+
 # -- property: after every failing call the estimator is as before -----------
 
 CLASSIFICATION_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge"]

@@ -207,6 +207,24 @@ class BaseSGD(BaseEstimator):
             schedule = schedule._replace(average=int(self.average))
         return schedule
 
+    def _initial_coef(self, coef_init, intercept_init):
+        """What ``fit`` starts from: the given values, else, with
+        ``warm_start``, the fitted ones (``None``: zeros)."""
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            self._check_dense_coef()
+            if coef_init is None:
+                coef_init = self.coef_
+            if intercept_init is None:
+                intercept_init = self.intercept_
+        return coef_init, intercept_init
+
+    def _check_dense_coef(self):
+        if sp.issparse(getattr(self, "coef_", None)):
+            raise ValueError(
+                "coef_ is a sparse matrix, as sparsify() left it: call densify() "
+                "before training on from it."
+            )
+
     # -- curves ---------------------------------------------------------------
 
     def _reset_curves(self):

@@ -298,11 +298,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         """
         loss = self._get_loss()
         self._more_validate_params(loss)
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = (
-                self.intercept_ if intercept_init is None else intercept_init
-            )
+        coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
         for attribute in ("classes_", "coef_", "intercept_", "_average_coef"):
             self.__dict__.pop(attribute, None)
         self.t_ = 1.0
@@ -337,6 +333,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             The updated estimator.
         """
         loss = self._get_loss()
+        self._check_dense_coef()
         if not hasattr(self, "classes_"):
             self._more_validate_params(loss, for_partial_fit=True)
             if self.class_weight == "balanced":

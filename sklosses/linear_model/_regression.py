@@ -250,11 +250,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         """
         loss = self._get_loss()
         self._more_validate_params(loss)
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = (
-                self.intercept_ if intercept_init is None else intercept_init
-            )
+        coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
         self.coef_ = self.intercept_ = None
         self._average_coef = self._average_intercept = None
         self.t_ = 1.0
@@ -285,6 +281,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             The updated estimator.
         """
         loss = self._get_loss()
+        self._check_dense_coef()
         if getattr(self, "coef_", None) is None:
             self._more_validate_params(loss, for_partial_fit=True)
             self.t_ = 1.0
