@@ -24,6 +24,8 @@ def check_loss(loss):
     for user-defined losses in particular (the estimators run it before
     training one). It checks that:
 
+    - the user's functions read no further than the ``params`` they get
+      (compiled with bounds checks for this; the SGD loop has none);
     - the gradient agrees with central finite differences of the loss,
       wherever the loss is smooth (points where one-sided differences
       disagree hold a kink and are skipped);
