@@ -252,12 +252,11 @@ def test_divergence_advice_names_what_the_schedule_can_change():
     # "auto" takes its step from the first batch: a later batch a million
     # times larger overshoots; "constant" overshoots at once with eta0=1.
     auto = SGDRegressor(learning_rate="auto", random_state=0).partial_fit(X, y)
-    with pytest.warns(ConvergenceWarning, match=r"MinMaxScaler might help"):
+    with pytest.warns(ConvergenceWarning, match="MinMaxScaler might help") as caught:
         with contextlib.suppress(ValueError):  # when it overflows, too
             auto.partial_fit(X * 1e6, y * 1e6)
+    assert not any("eta0" in str(warning.message) for warning in caught)
     constant = SGDRegressor(learning_rate="constant", eta0=1.0, random_state=0)
-    with pytest.warns(
-        ConvergenceWarning, match=r"MinMaxScaler, or a smaller eta0, might help"
-    ):
+    with pytest.warns(ConvergenceWarning, match="A smaller eta0 might help too"):
         with contextlib.suppress(ValueError):
             constant.fit(X * 1e8, y * 1e8)

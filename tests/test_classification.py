@@ -19,7 +19,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sklosses import SGDClassifier
+from sklosses import SGDClassifier, SGDRegressor
 from sklosses.linear_model._base import stratified_validation_mask
 from sklosses.losses import (
     HingeLoss,
@@ -27,6 +27,7 @@ from sklosses.losses import (
     LogLoss,
     ModifiedHuberLoss,
     SquaredLoss,
+    get_loss,
 )
 
 SKLEARN_LOSSES = [
@@ -675,3 +676,53 @@ def test_partial_fit_over_ordered_chunks_is_one_epoch_of_fit(average):
         chunked.intercept_, one_epoch.intercept_, rtol=1e-12, atol=1e-12
     )
     assert chunked.t_ == one_epoch.t_
+
+
+def test_loss_functions_as_scikit_learns_class_attribute():
+    from sklearn.linear_model import SGDClassifier as ScikitLearnSGDClassifier
+
+    ours = SGDClassifier.loss_functions
+    assert ours.keys() == ScikitLearnSGDClassifier.loss_functions.keys()
+    for name, (loss_class, *params) in ours.items():
+        # The loss's class, then the parameters scikit-learn's name gives it.
+        assert type(get_loss(name)) is loss_class
+        expected = ScikitLearnSGDClassifier.loss_functions[name][1:]
+        assert tuple(params) == tuple(expected)
+
+
+def test_predict_proba_of_a_margin_loss_says_why_it_is_missing():
+    model = SGDClassifier(loss="hinge")
+    with pytest.raises(AttributeError, match="has no attribute 'predict_proba'") as e:
+        model.predict_proba
+    assert "probability estimates are not available for loss='hinge'" in str(
+        e.value.__cause__
+    )
+
+
+def test_all_zero_weights_with_early_stopping_name_the_validation_set(multiclass):
+    X, y = multiclass
+    model = SGDClassifier(early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="sample weights for validation set are all"):
+        model.fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="at least one non-zero number"):
+        SGDClassifier().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_balanced_partial_fit_error_starts_with_scikit_learns_words(multiclass):
+    X, y = multiclass
+    with pytest.raises(
+        ValueError,
+        match=r"^class_weight 'balanced' is not supported for partial_fit\. In "
+        r"order to use 'balanced' weights, use compute_class_weight",
+    ):
+        SGDClassifier(class_weight="balanced").partial_fit(X, y, classes=np.unique(y))
+
+
+@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
+def test_a_plain_fit_after_an_averaged_one_keeps_no_averages(binary, estimator):
+    X, y = binary
+    model = estimator(average=True, random_state=0).fit(X, y)
+    assert hasattr(model, "_average_coef")
+    model.set_params(average=False).fit(X, y)
+    for name in ("_average_coef", "_average_intercept", "_standard_coef"):
+        assert not hasattr(model, name)

@@ -108,7 +108,7 @@ def test_validation_rows_are_checked(Estimator, sparse):
 def test_a_diverging_fit_on_finite_x_still_says_so():
     # Non-finite dot products from diverging weights, not from the input.
     X, y = _data()
-    with pytest.raises(ValueError, match="Floating-point overflow"):
+    with pytest.raises(ValueError, match="Floating-point under-/overflow occurred"):
         SGDRegressor(learning_rate="constant", eta0=1e10, penalty=None).fit(
             X * 1e150, y
         )

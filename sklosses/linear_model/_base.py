@@ -225,7 +225,20 @@ class BaseSGD(BaseEstimator):
                 "before training on from it."
             )
 
-    # -- curves ---------------------------------------------------------------
+    # -- state ----------------------------------------------------------------
+
+    def _start_anew(self):
+        """Forget the model of an earlier fit, as fit and a first partial_fit do.
+
+        A warm start passes the earlier coefficients in as initial values.
+        """
+        for name in (
+            "classes_", "coef_", "intercept_", "_standard_coef",
+            "_standard_intercept", "_average_coef", "_average_intercept",
+        ):  # fmt: skip
+            self.__dict__.pop(name, None)
+        self.t_ = 1.0
+        self._reset_curves()
 
     def _reset_curves(self):
         self.loss_curve_ = []
@@ -424,9 +437,9 @@ class BaseSGD(BaseEstimator):
         )
         if not finite:
             raise ValueError(
-                f"Floating-point overflow occurred at epoch #{epoch}: the model "
-                "is no longer finite. Scaling the input with StandardScaler or "
-                f"MinMaxScaler{self._smaller_steps()} might help."
+                f"Floating-point under-/overflow occurred at epoch #{epoch}. "
+                "Scaling input data with StandardScaler or MinMaxScaler might "
+                f"help. The model is no longer finite.{self._smaller_steps()}"
             )
 
     def _warn_diverging(self, epoch, n_clipped):
@@ -436,8 +449,8 @@ class BaseSGD(BaseEstimator):
             f"SGD is diverging at epoch #{epoch}: the loss gradient exceeded "
             f"{_sgd.MAX_DLOSS:.0e} for {n_clipped} samples and was clipped. The "
             "steps are too large for this data; scaling the input (and, for "
-            "a regression, the target) with StandardScaler or MinMaxScaler"
-            f"{self._smaller_steps()} might help.",
+            "a regression, the target) with StandardScaler or MinMaxScaler "
+            f"might help.{self._smaller_steps()}",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -447,8 +460,8 @@ class BaseSGD(BaseEstimator):
         if self.learning_rate == "auto":
             return ""  # the steps follow the data's scale
         if self.learning_rate == "optimal":
-            return ", or a larger alpha,"
-        return ", or a smaller eta0,"
+            return " A larger alpha might help too."
+        return " A smaller eta0 might help too."
 
     def _print_epoch(self, epoch, effective, t, objective, curves, start_time):
         coef, intercept = effective

@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
+from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
     MAX_INT,
     BaseSGD,
@@ -42,10 +43,17 @@ from ._callbacks import (
 
 
 def _loss_is_probabilistic(estimator):
+    # Raised here, the error becomes the cause of the AttributeError that
+    # available_if raises, as in scikit-learn.
     try:
-        return get_loss(estimator.loss).is_probabilistic
+        probabilistic = get_loss(estimator.loss).is_probabilistic
     except ValueError:
-        return False
+        probabilistic = False
+    if not probabilistic:
+        raise AttributeError(
+            f"probability estimates are not available for loss={estimator.loss!r}"
+        )
+    return True
 
 
 class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
@@ -213,6 +221,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     array([[0.  , 0.77, 0.23]])
     """
 
+    # scikit-learn's class attribute, with sklosses's loss classes.
+    loss_functions = scikit_learn_loss_functions("classification")
+
     _parameter_constraints: dict = {
         **BaseSGD._parameter_constraints,
         "loss": [StrOptions(set(loss_names("classification"))), Loss],
@@ -299,10 +310,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         loss = self._get_loss()
         self._more_validate_params(loss)
         coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
-        for attribute in ("classes_", "coef_", "intercept_", "_average_coef"):
-            self.__dict__.pop(attribute, None)
-        self.t_ = 1.0
-        self._reset_curves()
+        self._start_anew()
         self._partial_fit(
             X, y, None, sample_weight, loss, self.max_iter, coef_init, intercept_init,
             classes_from_y=True,
@@ -338,14 +346,15 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             self._more_validate_params(loss, for_partial_fit=True)
             if self.class_weight == "balanced":
                 raise ValueError(
-                    "class_weight 'balanced' is not supported for partial_fit: the "
-                    "class frequencies of one batch are not those of the data. "
-                    "Compute the weights with sklearn.utils.compute_class_weight("
-                    "'balanced', classes=classes, y=y) on a large enough sample "
-                    "and pass them as a dict."
+                    "class_weight 'balanced' is not supported for partial_fit. In "
+                    "order to use 'balanced' weights, use compute_class_weight("
+                    "'balanced', classes=classes, y=y). In place of y you can use "
+                    "a large enough sample of the full training set target to "
+                    "properly estimate the class frequency distributions. Pass the "
+                    "resulting weights as the class_weight parameter. (The class "
+                    "frequencies of one batch are not those of the data.)"
                 )
-            self.t_ = 1.0
-            self._reset_curves()
+            self._start_anew()
         return self._partial_fit(X, y, classes, sample_weight, loss, 1, None, None)
 
     def _partial_fit(
@@ -394,7 +403,11 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 )
         self._mode = self._resolve_mode(loss, n_classes, multilabel)
         n_models = 1 if self._mode == "binary" else n_classes
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        # As scikit-learn: with early stopping, weights all zero get the
+        # validation split's more informative error.
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, allow_all_zero_weights=self.early_stopping
+        )
         weight = sample_weight
         if self.learning_rate == "auto" and not multilabel:
             # The step must allow for the largest weights a sample gets.

@@ -12,6 +12,7 @@ from sklearn.utils.validation import (
 )
 
 from ..losses import Loss, loss_names
+from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
     MAX_INT,
     BaseSGD,
@@ -176,6 +177,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     True
     """
 
+    # scikit-learn's class attribute, with sklosses's loss classes.
+    loss_functions = scikit_learn_loss_functions("regression")
+
     _parameter_constraints: dict = {
         **BaseSGD._parameter_constraints,
         "loss": [StrOptions(set(loss_names("regression"))), Loss],
@@ -251,10 +255,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         loss = self._get_loss()
         self._more_validate_params(loss)
         coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
-        self.coef_ = self.intercept_ = None
-        self._average_coef = self._average_intercept = None
-        self.t_ = 1.0
-        self._reset_curves()
+        self._start_anew()
         self._partial_fit(
             X, y, sample_weight, loss, self.max_iter, coef_init, intercept_init
         )
@@ -284,8 +285,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self._check_dense_coef()
         if getattr(self, "coef_", None) is None:
             self._more_validate_params(loss, for_partial_fit=True)
-            self.t_ = 1.0
-            self._reset_curves()
+            self._start_anew()
         return self._partial_fit(X, y, sample_weight, loss, 1, None, None)
 
     def _coef_attributes(self, coef, intercept):

@@ -70,6 +70,31 @@ def loss_names(task=None):
     ]
 
 
+# The names scikit-learn's SGD estimators take; the others are sklosses's own.
+SCIKIT_LEARN_NAMES = (
+    "hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
+    "squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive",
+)  # fmt: skip
+# scikit-learn's default ``epsilon``.
+DEFAULT_EPSILON = 0.1
+
+
+def scikit_learn_loss_functions(task):
+    """The estimators' ``loss_functions``, shaped as scikit-learn's class attribute.
+
+    ``{name: (loss class, *the parameters its kernel runs with)}`` for
+    scikit-learn's names, with scikit-learn's default ``epsilon``:
+    ``(HingeLoss, 1.0)``, ``(PerceptronLoss, 0.0)``, ``(HuberLoss, 0.1)``,
+    ``(SquaredLoss,)``.
+    """
+    functions = {}
+    for name in loss_names(task):
+        if name in SCIKIT_LEARN_NAMES:
+            loss = get_loss(name, epsilon=DEFAULT_EPSILON)
+            functions[name] = (type(loss), *loss.kernel_spec()[1])
+    return functions
+
+
 def get_loss(loss, *, epsilon=None):
     """Turn a loss name or a :class:`Loss` instance into a validated loss.
 
