@@ -99,9 +99,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     max_iter : int, default=1000
         Maximum number of epochs in ``fit``.
     tol : float or None, default=1e-3
-        Training stops when the watched quantity (the training objective, or
-        the validation score with ``early_stopping``) has not improved by
-        ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        Training stops when the watched quantity (the training objective,
+        or the validation score with ``early_stopping``) has not improved by
+        ``tol`` for ``n_iter_no_change`` consecutive epochs. With
+        ``learning_rate="auto"`` it is relative: training stops once the
+        objective is within about ``tol`` times its value of its minimum
+        (estimated as its last decrease times the epochs run). ``None``
+        never stops early.
     shuffle : bool or {"blocks", "permutation"}, default=True
         The order of the samples in each epoch. True, or "blocks", visits
         random blocks of 16 consecutive samples, 16 blocks at a time and 8
@@ -126,17 +130,21 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         scikit-learn (PA-I and PA-II only with the hinge loss), or
         ``"auto"``. The default is scikit-learn's; it needs ``alpha`` and
         ``eta0`` tuned to converge in few epochs.
-        ``"auto"``, recommended, needs no tuning: averaged SGD with a step
-        derived from the data (Bach & Moulines, 2013), estimated on 1,000
-        rows: a constant ``1 / (2 L R^2)`` for a loss of smoothness ``L``,
-        with ``R^2`` the largest squared row norm (the mean for losses with
-        a bounded gradient, such as the log and Huber losses), and steps
-        decreasing as ``1 / sqrt(t)`` for losses whose gradient jumps
-        (hinge, absolute, quantile, epsilon-insensitive); averaging starts
-        halfway through the first epoch (or where ``average`` says), and
-        ``eta0`` and ``power_t`` are ignored. It typically lands within 1% of
-        the optimum in one or two epochs. ``partial_fit`` derives the step
-        from its first batch.
+        ``"auto"``, recommended, needs no tuning: averaged SGD (Bach &
+        Moulines, 2013) with steps sized for ``R^2``, the 90th percentile of
+        the rows' weighted squared norms: a constant ``1 / (2 L R^2)`` for a
+        loss of smoothness ``L``, steps decreasing as ``1 / sqrt(t)`` for
+        losses whose gradient jumps (hinge, absolute, quantile,
+        epsilon-insensitive). Rows heavier than ``R^2`` are visited several
+        times per epoch, each visit with its share of their weight, so that
+        no step overshoots and the objective stays the same. The fit
+        watches the training objective of the average, which restarts when
+        it lags, and stops once that objective is estimated within ``tol``
+        of its minimum; a regression starts from the best constant.
+        ``eta0`` and ``power_t`` are ignored. It lands within 1% of the
+        optimum in one or two epochs on the benchmarks, and within 2% of the
+        exact optimum's held-out loss on every fold of ten real tables.
+        ``partial_fit`` derives the step from its first batch.
     eta0 : float, default=0.01
         Initial step size for the "constant", "invscaling" and "adaptive"
         schedules; the aggressiveness of "pa1" and "pa2".
@@ -184,8 +192,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     loss_ : Loss
         The loss object trained on.
     loss_curve_ : list of float
-        Mean training objective (weighted loss plus penalty) per epoch; the
-        mean over the binary models for one-vs-rest and multilabel targets.
+        Mean training objective (weighted loss plus penalty) per epoch (with
+        ``learning_rate="auto"``, that of the averaged model at the end of
+        the epoch, on up to 10,000 training rows); the mean over the binary
+        models for one-vs-rest and multilabel targets.
     validation_loss_curve_ : list of float
         With ``early_stopping``: the mean loss on the validation split per
         epoch.
@@ -311,11 +321,11 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         self._more_validate_params(loss)
         coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
         self._start_anew()
-        self._partial_fit(
+        results = self._partial_fit(
             X, y, None, sample_weight, loss, self.max_iter, coef_init, intercept_init,
             classes_from_y=True,
         )  # fmt: skip
-        self._warn_if_not_converged()
+        self._warn_if_not_converged(results)
         return self
 
     @fit_transaction
@@ -355,7 +365,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                     "frequencies of one batch are not those of the data.)"
                 )
             self._start_anew()
-        return self._partial_fit(X, y, classes, sample_weight, loss, 1, None, None)
+        self._partial_fit(X, y, classes, sample_weight, loss, 1, None, None)
+        return self
 
     def _partial_fit(
         self,
@@ -413,8 +424,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             # The step must allow for the largest weights a sample gets.
             class_weight = self._class_weight(y)
             weight = weight * class_weight[np.searchsorted(self.classes_, y)]
+        row_norms = self._row_norms(X)
         schedule = self._make_schedule(
-            X, weight, loss, getattr(self, "coef_", None) is None
+            X, weight, loss, getattr(self, "coef_", None) is None, row_norms=row_norms
         )
         if getattr(self, "coef_", None) is None or coef_init is not None:
             self._allocate_coef(
@@ -436,8 +448,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             else self._fit_binary_models
         )
         results = fit_models(
-            X, y, sample_weight, loss, schedule, max_iter, validation_mask, context
-        )
+            X, y, sample_weight, loss, schedule, max_iter, validation_mask, context,
+            row_norms,
+        )  # fmt: skip
 
         self.n_iter_ = max(result.n_iter for result in results)
         self.t_ += self.n_iter_ * X.shape[0]
@@ -454,7 +467,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 self._average_intercept if use_average else self._standard_intercept
             )
         end_fit(context, self, X, y, sample_weight)
-        return self
+        return results
 
     def _check_same_targets(self, classes, multilabel):
         """A later call's targets must be of the kind, and classes, of the first."""
@@ -503,15 +516,19 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             self._standard_intercept = self.intercept_
             self._average_coef = np.zeros(shape, dtype=dtype)
             self._average_intercept = np.zeros(n_models, dtype=dtype)
+            self._average_start = np.full(n_models, schedule.average, dtype=np.int64)
 
     def _model_arrays(self, rows, dtype, schedule):
-        """The coefficient arrays the engine updates in place, for ``rows``."""
+        """The arrays the engine updates in place, for the models ``rows``:
+        coefficients, intercepts, their averages and the step each average
+        starts from."""
         if schedule.average:
             return (
                 self._standard_coef[rows],
                 self._standard_intercept[rows],
                 self._average_coef[rows],
                 self._average_intercept[rows],
+                self._average_start[rows],
             )
         n_outputs = rows.stop - rows.start
         return (
@@ -519,11 +536,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             self.intercept_[rows],
             np.zeros((n_outputs, 0), dtype=dtype),
             np.zeros(n_outputs, dtype=dtype),
+            np.zeros(n_outputs, dtype=np.int64),
         )
 
     def _fit_binary_models(
-        self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context
-    ):
+        self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context,
+        row_norms,
+    ):  # fmt: skip
         """Binary, one-vs-rest and multilabel: one binary model per output.
 
         Returns one ``SGDResult`` per model.
@@ -584,7 +603,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 X, y_k, weight_k, *arrays,
                 loss=loss, schedule=schedule, max_iter=max_iter,
                 validation_mask=validation_mask, validation_callback=callback,
-                seed=seeds[k], hooks=hooks,
+                seed=seeds[k], hooks=hooks, row_norms=row_norms,
             )  # fmt: skip
             if model_context is not None:
                 model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
@@ -609,8 +628,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         return [result for result, _ in trained]
 
     def _fit_multinomial(
-        self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context
-    ):
+        self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context,
+        row_norms,
+    ):  # fmt: skip
         """The softmax model over all classes; returns its ``SGDResult`` in a list."""
         y_index = np.searchsorted(self.classes_, y)
         weight = sample_weight * self._class_weight(y)[y_index].astype(X.dtype)
@@ -629,7 +649,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             *self._model_arrays(slice(0, len(self.classes_)), X.dtype, schedule),
             loss=loss, schedule=schedule, max_iter=max_iter,
             validation_mask=validation_mask, validation_callback=callback,
-            seed=seed, multinomial=True,
+            seed=seed, multinomial=True, row_norms=row_norms,
             hooks=epoch_hooks(context, self, X, y, sample_weight),
         )  # fmt: skip
         return [result]

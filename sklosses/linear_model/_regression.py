@@ -16,6 +16,7 @@ from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
     MAX_INT,
     BaseSGD,
+    best_constant,
     fit_transaction,
     initial_values,
     validation_raw,
@@ -72,8 +73,11 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     tol : float or None, default=1e-3
         Training stops when the watched quantity (the training objective,
         or the validation score with ``early_stopping``) has not improved by
-        ``tol`` for ``n_iter_no_change`` consecutive epochs. ``None`` never
-        stops early.
+        ``tol`` for ``n_iter_no_change`` consecutive epochs. With
+        ``learning_rate="auto"`` it is relative: training stops once the
+        objective is within about ``tol`` times its value of its minimum
+        (estimated as its last decrease times the epochs run). ``None``
+        never stops early.
     shuffle : bool or {"blocks", "permutation"}, default=True
         The order of the samples in each epoch. True, or "blocks", visits
         random blocks of 16 consecutive samples, 16 blocks at a time and 8
@@ -98,17 +102,21 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         heuristic), ``eta0`` divided by 5 whenever progress stalls
         (adaptive), or the passive-aggressive steps PA-I and PA-II with
         aggressiveness ``eta0`` (only with ``"epsilon_insensitive"``).
-        ``"auto"``, recommended, needs no tuning: averaged SGD with a step
-        derived from the data (Bach & Moulines, 2013), estimated on 1,000
-        rows: a constant ``1 / (2 L R^2)`` for a loss of smoothness ``L``,
-        with ``R^2`` the largest squared row norm (the mean for losses with
-        a bounded gradient, such as the log and Huber losses), and steps
-        decreasing as ``1 / sqrt(t)`` for losses whose gradient jumps
-        (hinge, absolute, quantile, epsilon-insensitive); averaging starts
-        halfway through the first epoch (or where ``average`` says), and
-        ``eta0`` and ``power_t`` are ignored. It typically lands within 1% of
-        the optimum in one or two epochs. ``partial_fit`` derives the step
-        from its first batch.
+        ``"auto"``, recommended, needs no tuning: averaged SGD (Bach &
+        Moulines, 2013) with steps sized for ``R^2``, the 90th percentile of
+        the rows' weighted squared norms: a constant ``1 / (2 L R^2)`` for a
+        loss of smoothness ``L``, steps decreasing as ``1 / sqrt(t)`` for
+        losses whose gradient jumps (hinge, absolute, quantile,
+        epsilon-insensitive). Rows heavier than ``R^2`` are visited several
+        times per epoch, each visit with its share of their weight, so that
+        no step overshoots and the objective stays the same. The fit
+        watches the training objective of the average, which restarts when
+        it lags, and stops once that objective is estimated within ``tol``
+        of its minimum; a regression starts from the best constant.
+        ``eta0`` and ``power_t`` are ignored. It lands within 1% of the
+        optimum in one or two epochs on the benchmarks, and within 2% of the
+        exact optimum's held-out loss on every fold of ten real tables.
+        ``partial_fit`` derives the step from its first batch.
     eta0 : float, default=0.01
         Initial step size.
     power_t : float, default=0.25
@@ -144,7 +152,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     loss_ : Loss
         The loss object trained on.
     loss_curve_ : list of float
-        Mean training objective (weighted loss plus penalty) per epoch.
+        Mean training objective (weighted loss plus penalty) per epoch; with
+        ``learning_rate="auto"``, that of the averaged model at the end of
+        the epoch, on up to 10,000 training rows.
     validation_loss_curve_ : list of float
         With ``early_stopping``: the mean loss on the validation split per
         epoch.
@@ -256,10 +266,10 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self._more_validate_params(loss)
         coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
         self._start_anew()
-        self._partial_fit(
+        result = self._partial_fit(
             X, y, sample_weight, loss, self.max_iter, coef_init, intercept_init
         )
-        self._warn_if_not_converged()
+        self._warn_if_not_converged([result])
         return self
 
     @fit_transaction
@@ -286,7 +296,8 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         if getattr(self, "coef_", None) is None:
             self._more_validate_params(loss, for_partial_fit=True)
             self._start_anew()
-        return self._partial_fit(X, y, sample_weight, loss, 1, None, None)
+        self._partial_fit(X, y, sample_weight, loss, 1, None, None)
+        return self
 
     def _coef_attributes(self, coef, intercept):
         """What makes a copy of this regressor predict with these coefficients."""
@@ -317,15 +328,28 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         n_features = X.shape[1]
         if first_call:
             self.coef_ = initial_values(coef_init, (n_features,), X.dtype, "coef_init")
+            if (
+                intercept_init is None
+                and self.fit_intercept
+                and self.learning_rate == "auto"
+            ):
+                # "auto" starts from the best constant: the target's mean for
+                # the squared loss, about its median for robust ones, which
+                # the steps of a bounded gradient take many epochs to reach.
+                intercept_init = best_constant(loss, y, sample_weight)
             self.intercept_ = initial_values(
                 intercept_init, (1,), X.dtype, "intercept_init"
             )
-        schedule = self._make_schedule(X, sample_weight, loss, first_call, y=y)
+        row_norms = self._row_norms(X)
+        schedule = self._make_schedule(
+            X, sample_weight, loss, first_call, y=y, row_norms=row_norms
+        )
         if schedule.average and getattr(self, "_average_coef", None) is None:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
             self._average_coef = np.zeros(n_features, dtype=X.dtype)
             self._average_intercept = np.zeros(1, dtype=X.dtype)
+            self._average_start = np.full(1, schedule.average, dtype=np.int64)
         self.loss_ = loss
 
         validation_mask = self._make_validation_split(X, y, sample_weight > 0)
@@ -341,15 +365,17 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
         if schedule.average:
             coef, intercept = self._standard_coef, self._standard_intercept
-            average_coef, average_intercept = (
+            average_coef, average_intercept, average_start = (
                 self._average_coef,
                 self._average_intercept,
+                self._average_start,
             )
         else:
             coef, intercept = self.coef_, self.intercept_
-            average_coef, average_intercept = (
+            average_coef, average_intercept, average_start = (
                 np.zeros((1, 0), X.dtype),
                 np.zeros(1, X.dtype),
+                np.zeros(1, np.int64),
             )
         result = self._run_sgd(
             X,
@@ -359,6 +385,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             intercept,
             average_coef.reshape(1, -1),
             average_intercept,
+            average_start,
             loss=loss,
             schedule=schedule,
             max_iter=max_iter,
@@ -366,6 +393,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             validation_callback=callback,
             seed=seed,
             hooks=epoch_hooks(context, self, X, y, sample_weight),
+            row_norms=row_norms,
         )
         self.n_iter_ = result.n_iter
         self.t_ += result.n_iter * X.shape[0]
@@ -379,7 +407,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
                 self.coef_ = self._standard_coef
                 self.intercept_ = self._standard_intercept
         end_fit(context, self, X, y, sample_weight)
-        return self
+        return result
 
     def _validation_callback(self, X, rows, y_val, sample_weight_val):
         loss = self.loss_
