@@ -5,6 +5,7 @@ The engine of ``python -m sklosses``; see ``__main__.py`` for the command line.
 
 import csv
 import time
+import warnings
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
@@ -14,7 +15,6 @@ from sklearn.model_selection import (
     GridSearchCV,
     KFold,
     StratifiedKFold,
-    cross_val_predict,
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -145,9 +145,7 @@ def make_model(task, loss, categorical, n_features, random_state=0):
         ]
     )
     estimator = SGDRegressor if task == "regression" else SGDClassifier
-    sgd = estimator(
-        loss=loss, learning_rate="auto", max_iter=50, random_state=random_state
-    )
+    sgd = estimator(loss=loss, learning_rate="auto", random_state=random_state)
     return make_pipeline(preprocess, sgd)
 
 
@@ -158,11 +156,13 @@ class Comparison:
     ----------
     task : str
     rows : list of dict
-        One per loss: its name, the fit times and, for each metric, the
-        per-fold values (a metric a loss cannot give is absent).
+        One per loss: its name, the fit times, for each metric the per-fold
+        values (a metric a loss cannot give is absent), and ``"warnings"``:
+        the messages of the warnings its fits raised (did not converge,
+        diverged), one per fold at most.
     outlier_share : float or None
-        Regression only: the share of cross-validated squared-loss residuals
-        beyond ``OUTLIER_SIGMAS`` robust standard deviations.
+        Regression only: the share of the absolute loss's cross-validated
+        residuals beyond ``OUTLIER_SIGMAS`` robust standard deviations.
     recommended : str
     reason : str
     model : estimator
@@ -172,6 +172,7 @@ class Comparison:
     def __init__(self, task, rows, outlier_share, recommended, reason, model):
         self.task = task
         self.rows = rows
+        self.n_folds = len(rows[0]["fit time"])
         self.outlier_share = outlier_share
         self.recommended = recommended
         self.reason = reason
@@ -189,6 +190,8 @@ class Comparison:
         lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
         for row in self.rows:
             cells = [row["name"] + (" *" if row["name"] == self.recommended else "")]
+            if row["warnings"]:
+                cells[0] += f" (warned on {len(row['warnings'])} of {self.n_folds})"
             for metric in self.metrics:
                 values = row.get(metric)
                 cells.append(
@@ -198,6 +201,9 @@ class Comparison:
                 )
             cells.append(f"{np.mean(row['fit time']):.3f}")
             lines.append("| " + " | ".join(cells) + " |")
+        for row in self.rows:
+            if row["warnings"]:
+                lines.append(f"\n{row['name']}, first warning: {row['warnings'][0]}")
         return "\n".join(lines)
 
 
@@ -228,33 +234,46 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0):
         splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     n_features = X.shape[1]
 
-    outlier_share = sigma = None
-    if task == "regression":
-        y = np.asarray(y, dtype=float)
-        squared = make_model(task, SquaredLoss(), categorical, n_features, random_state)
-        residual = cross_val_predict(squared, X, y, cv=splitter) - y
-        deviation = np.abs(residual - np.median(residual))
-        sigma = MAD_TO_SIGMA * np.median(deviation)
-        outlier_share = float(np.mean(deviation > OUTLIER_SIGMAS * sigma))
-
-    def candidate(loss):
+    def candidate(loss, sigma):
         estimator = make_model(task, loss, categorical, n_features, random_state)
         if isinstance(loss, HuberLoss):
             return _huber_search(estimator, sigma, random_state)
         return estimator
 
-    rows = []
+    if task == "regression":
+        y = np.asarray(y, dtype=float)
+    sigma = None
+    rows, residuals = [], {}
     for name, loss in candidates(task):
-        row = {"name": name, "fit time": [], **{metric: [] for metric in METRICS}}
+        row = {"name": name, "fit time": [], "warnings": []}
+        row.update({metric: [] for metric in METRICS})
+        residuals[name] = np.empty(y.shape[0])
         for train, test in splitter.split(X, y):
-            estimator = candidate(loss)
+            estimator = candidate(loss, sigma)
             start = time.perf_counter()
-            estimator.fit(X[train], y[train])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                estimator.fit(X[train], y[train])
             row["fit time"].append(time.perf_counter() - start)
-            _score(row, estimator, X[test], y[test], task, loss)
-        rows.append({key: values for key, values in row.items() if values})
-    recommended, reason = _recommend(task, rows, outlier_share)
-    model = candidate(dict(candidates(task))[recommended]).fit(X, y)
+            if caught:
+                row["warnings"].append(str(caught[0].message))
+            predicted = _score(row, estimator, X[test], y[test], task, loss)
+            if task == "regression":
+                residuals[name][test] = predicted - y[test]
+        # A metric the loss cannot give stays empty, and is left out.
+        rows.append({key: row[key] for key in row if key not in METRICS or row[key]})
+        if name == "absolute":
+            # The scale of the Huber loss's deltas.
+            sigma = _outliers(residuals[name])[1]
+    outliers = None
+    if task == "regression":
+        outliers = _outliers_of_a_sound_fit(rows, residuals)
+    recommended, reason = _recommend(task, rows, outliers)
+    model = candidate(dict(candidates(task))[recommended], sigma)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reported in the table already
+        model.fit(X, y)
+    outlier_share = None if outliers is None else outliers[0]
     return Comparison(task, rows, outlier_share, recommended, reason, model)
 
 
@@ -293,12 +312,13 @@ def _huber_search(pipeline, sigma, random_state):
 
 
 def _score(row, estimator, X, y, task, loss):
+    """Append the fold's metrics to ``row``; returns the predictions."""
+    predicted = estimator.predict(X)
     if task == "regression":
-        residual = estimator.predict(X) - y
+        residual = predicted - y
         row["RMSE"].append(float(np.sqrt(np.mean(residual**2))))
         row["MAE"].append(float(np.mean(np.abs(residual))))
-        return
-    predicted = estimator.predict(X)
+        return predicted
     row["accuracy"].append(accuracy_score(y, predicted))
     average = "binary" if np.unique(y).shape[0] == 2 else "macro"
     pos_label = np.unique(y)[-1] if average == "binary" else 1
@@ -306,28 +326,79 @@ def _score(row, estimator, X, y, task, loss):
     if loss.is_probabilistic:
         proba = estimator.predict_proba(X)
         row["log loss"].append(log_loss(y, proba, labels=estimator.classes_))
+    return predicted
 
 
-def _recommend(task, rows, outlier_share):
-    by_name = {row["name"]: row for row in rows}
+def _outliers(residual):
+    """The share of ``residual`` beyond ``OUTLIER_SIGMAS`` robust standard
+    deviations, and that standard deviation."""
+    deviation = np.abs(residual - np.median(residual))
+    sigma = MAD_TO_SIGMA * np.median(deviation)
+    return float(np.mean(deviation > OUTLIER_SIGMAS * sigma)), sigma
+
+
+def _outliers_of_a_sound_fit(rows, residuals):
+    """``(share, sigma, name)``: outliers among the cross-validated residuals
+    of a robust loss whose fits all went without a warning.
+
+    Those of the squared loss, pulled towards the outliers, hide them; those
+    of a fit that did not converge are no measure of the data. Without such
+    a fit, the absolute loss's, said to have warned.
+    """
+    sound = {row["name"] for row in rows if not row["warnings"]}
+    for name in ("huber", "absolute", "quantile 0.5"):
+        if name in sound:
+            return (*_outliers(residuals[name]), name)
+    return (*_outliers(residuals["absolute"]), "absolute (whose fits warned)")
+
+
+def _recommend(task, rows, outliers):
+    """The recommended loss and the reason, from the losses whose fits all
+    went without a warning: numbers from fits that did not converge or
+    diverged are no measure of the loss."""
+    sound = [row for row in rows if not row["warnings"]]
+    if not sound:
+        sound, caveat = rows, " (the fits of every loss warned: compare with care)"
+    elif len(sound) < len(rows):
+        warned = _listing(row["name"] for row in rows if row["warnings"])
+        caveat = f"; {warned} left out, as their fits warned"
+    else:
+        caveat = ""
+    by_name = {row["name"]: row for row in sound}
+    names = _listing(by_name)
     if task == "regression":
-        beyond = f"{outlier_share:.1%} of the residuals lie beyond 3 robust sd"
+        outlier_share, _, source = outliers
+        beyond = (
+            f"{outlier_share:.1%} of the residuals of the {source} loss lie "
+            "beyond 3 robust sd"
+        )
         if outlier_share > OUTLIER_SHARE:
-            robust = min(
-                ("huber", "absolute"), key=lambda n: np.mean(by_name[n]["MAE"])
+            # Outliers weigh on RMSE: judge by MAE, as a robust loss would.
+            best = min(sound, key=lambda row: np.mean(row["MAE"]))["name"]
+            return best, (
+                f"{beyond} (0.3% for Gaussian noise): with outliers, MAE is the "
+                f"measure, and {best} has the lowest MAE of {names}{caveat}."
             )
-            return robust, (
-                f"{beyond} (0.3% for Gaussian noise): outliers call for a robust "
-                f"loss, and {robust} has the lower MAE of the two."
-            )
-        best = min(rows, key=lambda row: np.mean(row["RMSE"]))["name"]
-        return best, (f"{beyond}, as Gaussian noise would: {best} has the lowest RMSE.")
-    accuracy = {row["name"]: np.mean(row["accuracy"]) for row in rows}
+        best = min(sound, key=lambda row: np.mean(row["RMSE"]))["name"]
+        return best, (
+            f"{beyond}, as Gaussian noise would: {best} has the lowest RMSE of "
+            f"{names}{caveat}."
+        )
+    accuracy = {row["name"]: np.mean(row["accuracy"]) for row in sound}
     best = max(accuracy, key=accuracy.get)
     noise = np.std(by_name[best]["accuracy"])
-    if accuracy["log"] >= accuracy[best] - noise:
+    if "log" in accuracy and accuracy["log"] >= accuracy[best] - noise:
         return "log", (
-            "its accuracy is within the folds' spread of the best, and it gives "
-            "probabilities (predict_proba) that its log loss scores."
+            f"its accuracy is within the folds' spread of the best of {names}, "
+            f"and it gives probabilities (predict_proba) that its log loss "
+            f"scores{caveat}."
         )
-    return best, f"{best} has the highest accuracy, clearly above the log loss's."
+    return best, (
+        f"{best} has the highest accuracy of {names}, clearly above the log "
+        f"loss's{caveat}."
+    )
+
+
+def _listing(names):
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -6,8 +6,12 @@ import sys
 import numpy as np
 import pytest
 
+from sklosses import _compare
 from sklosses.__main__ import main
 from sklosses._compare import compare_losses, infer_task, read_csv
+from sklosses.losses import SquaredLoss
+
+_compare_make_model = _compare.make_model
 
 
 @pytest.fixture
@@ -64,9 +68,9 @@ def test_outliers_lead_to_a_robust_loss(regression_csv, capsys):
     assert main([str(regression_csv), "--target", "price", "--cv", "3"]) == 0
     out = capsys.readouterr().out
     assert "target 'price', regression: 300 rows, 3 features" in out
-    recommended = out.split("Recommended: ")[1].split(".")[0]
-    assert recommended in ("huber", "absolute")
-    assert "outliers call for a robust loss" in out
+    recommended = out.split("Recommended: ")[1].split(". ")[0]
+    assert recommended in ("huber", "absolute", "quantile 0.5")
+    assert "with outliers, MAE is the measure" in out
 
 
 def test_the_robust_losses_fit_the_clean_rows_better(regression_csv):
@@ -137,3 +141,51 @@ def test_runs_as_a_module():
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "Which loss fits my data?" in result.stdout
+
+
+def test_a_loss_whose_fits_warn_is_marked_and_not_chosen(
+    regression_csv, monkeypatch, capsys
+):
+    # The squared loss cut short at one epoch: its numbers come from fits
+    # that did not converge.
+    def make_model(task, loss, *args, **kwargs):
+        model = _compare_make_model(task, loss, *args, **kwargs)
+        if isinstance(loss, SquaredLoss):
+            model.set_params(sgdregressor__max_iter=1)
+        return model
+
+    monkeypatch.setattr(_compare, "make_model", make_model)
+    X, y, _, categorical = read_csv(regression_csv, "price")
+    y = y.copy()
+    y[:15] -= 2000  # no outliers: the squared loss would be chosen
+    comparison = compare_losses(X, y, "regression", categorical, cv=3)
+    table = comparison.table()
+    assert "| squared (warned on 3 of 3) |" in table
+    assert "squared, first warning: Maximum number of iteration" in table
+    assert comparison.recommended != "squared"
+    assert "squared left out, as their fits warned" in comparison.reason
+    assert "of absolute, huber and quantile 0.5" in comparison.reason
+
+
+def test_outliers_are_counted_in_the_residuals_of_a_sound_robust_fit():
+    rows = [
+        {"name": name, "warnings": warned}
+        for name, warned in [
+            ("squared", []), ("absolute", []), ("huber", ["did not converge"]),
+            ("quantile 0.5", []),
+        ]
+    ]  # fmt: skip
+    residuals = {
+        "squared": np.zeros(100),
+        "absolute": np.r_[np.linspace(-1, 1, 90), np.full(10, 50.0)],
+        "huber": np.zeros(100),
+        "quantile 0.5": np.zeros(100),
+    }
+    share, sigma, source = _compare._outliers_of_a_sound_fit(rows, residuals)
+    assert source == "absolute"
+    assert share == pytest.approx(0.10)
+    rows[1]["warnings"] = ["did not converge"]
+    rows[3]["warnings"] = ["did not converge"]
+    assert _compare._outliers_of_a_sound_fit(rows, residuals)[2] == (
+        "absolute (whose fits warned)"
+    )
