@@ -1,6 +1,7 @@
 """SGDClassifier: scikit-learn's SGDClassifier with the loss as an object,
 true multinomial softmax and native multilabel targets."""
 
+import inspect
 from numbers import Integral
 
 import numpy as np
@@ -39,6 +40,12 @@ from ._callbacks import (
     begin_fit,
     end_fit,
     epoch_hooks,
+)
+
+# Recent scikit-learn refuses sample weights that are all zero unless told
+# not to; older versions have no such check, nor the keyword.
+_CHECKS_ZERO_WEIGHTS = (
+    "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
 )
 
 
@@ -416,8 +423,11 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         n_models = 1 if self._mode == "binary" else n_classes
         # As scikit-learn: with early stopping, weights all zero get the
         # validation split's more informative error.
+        allow_zeros = {}
+        if _CHECKS_ZERO_WEIGHTS:
+            allow_zeros = {"allow_all_zero_weights": self.early_stopping}
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, allow_all_zero_weights=self.early_stopping
+            sample_weight, X, dtype=X.dtype, **allow_zeros
         )
         weight = sample_weight
         if self.learning_rate == "auto" and not multilabel:
