@@ -166,8 +166,9 @@ class Comparison:
         the messages of the warnings its fits raised (did not converge,
         diverged), one per fold at most.
     outlier_share : float or None
-        Regression only: the share of the absolute loss's cross-validated
-        residuals beyond ``OUTLIER_SIGMAS`` robust standard deviations.
+        Regression only: the share of the cross-validated residuals of a
+        robust loss whose fits converged (see ``_outliers_of_a_sound_fit``)
+        beyond ``OUTLIER_SIGMAS`` robust standard deviations.
     recommended : str
     reason : str
     model : estimator
