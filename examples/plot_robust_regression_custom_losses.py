@@ -92,7 +92,8 @@ X = x[:, np.newaxis]
 # Fitting
 # -------
 # The losses are objects, so they compare side by side; the first fit with a
-# new loss compiles the SGD loop for it (a few seconds, once per process).
+# new loss compiles the SGD loop for it (a few seconds, once per machine: the
+# compiled loop is cached on disk).
 losses = {
     "squared": "squared_error",
     "log-cosh": LogCoshLoss(),

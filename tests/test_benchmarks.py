@@ -55,3 +55,13 @@ def test_bench_real_tables_runs_and_prints_its_table(capsys):
     assert "| CPS1988, wage | 22,524 x 12 | squared |" in table
     assert "| CreditCard, card | 1,056 x 13 | log |" in table
     assert "**over**" not in table
+
+
+def test_bench_compile_cache_runs_and_prints_its_tables(capsys):
+    bench = runpy.run_path(str(BENCHMARKS / "bench_compile_cache.py"))
+    bench["main"](["--quick"])
+    table = capsys.readouterr().out
+    assert "| cache empty | " in table
+    assert "| cache warm | " in table
+    assert "| sklosses, user's Cauchy loss, default stopping | " in table
+    assert "| scikit-learn, Huber loss, default stopping | " in table

@@ -1,14 +1,193 @@
-"""The compiled kernels load from numba's disk cache, even from a read-only install."""
+"""The compiled code loads from a disk cache that cannot break sklosses.
 
+In process: what keys an entry (the options, numba's settings, the engine's
+source, a fingerprint of a user's functions), and the recovery from damaged
+entries. In fresh processes: a read-only install, no writable location at
+all, a user's loss cached across processes and recompiled when edited, and
+processes compiling at once.
+"""
+
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import types
+import warnings
 from pathlib import Path
 
+import numba
+import numpy as np
+import pytest
+
 import sklosses
+from sklosses._engine import _cache
+from sklosses._engine._cache import CacheWarning, Uncacheable, cache_in, fingerprint
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    """Each test sees the warnings that are given once per process."""
+    monkeypatch.setattr(_cache, "_warned", set())
+
+
+def _double(x):
+    return 2.0 * x
+
+
+def _sixth(a):
+    return a[5]
+
+
+def cached(function, directory, **options):
+    """A new dispatcher for ``function``, as a new process would have."""
+    return cache_in(numba.njit(**options)(function), str(directory))
+
+
+@contextlib.contextmanager
+def no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def _damage(directory, how):
+    (index,) = directory.glob("*.nbi")
+    data = sorted(directory.glob("*.nbc"))
+    if how == "truncated index":
+        index.write_bytes(index.read_bytes()[:10])
+    elif how == "empty index":
+        index.write_bytes(b"")
+    elif how == "truncated data":
+        data[0].write_bytes(data[0].read_bytes()[:-100])
+    elif how == "garbled data":
+        content = bytearray(data[0].read_bytes())
+        middle = len(content) // 2
+        content[middle : middle + 16] = bytes(16)
+        data[0].write_bytes(bytes(content))
+    elif how == "swapped data":  # each signature's file holds the other's code
+        first, second = (path.read_bytes() for path in data)
+        data[0].write_bytes(second)
+        data[1].write_bytes(first)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "truncated index",
+        "empty index",
+        "truncated data",
+        "garbled data",
+        "swapped data",
+    ],
+)
+def test_a_damaged_entry_is_discarded_and_compiled_again(tmp_path, how):
+    first = cached(_double, tmp_path)
+    assert first(3.0) == 6.0
+    assert first(3) == 6.0  # a second signature, in a second data file
+    _damage(tmp_path, how)
+
+    again = cached(_double, tmp_path)
+    with pytest.warns(CacheWarning, match="could not be loaded.*compiled again"):
+        assert again(3.0) == 6.0
+    assert again(3) == 6.0  # once per process: no second warning
+    assert list(again.stats.cache_misses.values()) == [1, 1]
+
+    rebuilt = cached(_double, tmp_path)
+    with no_warnings():
+        assert rebuilt(3.0) == 6.0
+    assert list(rebuilt.stats.cache_hits.values()) == [1]
+
+
+def test_options_and_numba_settings_key_the_entries(tmp_path, monkeypatch):
+    # a[5] of a view of two items reads the sixth item of its base array.
+    view = np.arange(8.0)[:2]
+    monkeypatch.setattr(numba.config, "BOUNDSCHECK", None)
+    assert cached(_sixth, tmp_path)(view) == 5.0
+    with pytest.raises(IndexError):
+        cached(_sixth, tmp_path, boundscheck=True)(view)
+    monkeypatch.setattr(numba.config, "BOUNDSCHECK", 1)  # NUMBA_BOUNDSCHECK=1
+    with pytest.raises(IndexError):
+        cached(_sixth, tmp_path)(view)
+    monkeypatch.setattr(numba.config, "BOUNDSCHECK", None)
+    unchecked = cached(_sixth, tmp_path)
+    assert unchecked(view) == 5.0
+    assert unchecked.stats.cache_hits
+
+
+def test_an_edited_engine_compiles_again(tmp_path, monkeypatch):
+    cached(_double, tmp_path)(1.0)
+    monkeypatch.setattr(_cache, "ENGINE_ID", "another engine")
+    again = cached(_double, tmp_path)
+    again(1.0)
+    assert again.stats.cache_misses
+
+
+def test_without_a_writable_location_functions_compile_in_memory(tmp_path):
+    blocked = tmp_path / "a file"
+    blocked.touch()
+    functions = [cached(f, blocked / "cache") for f in (_double, _sixth)]
+    with pytest.warns(CacheWarning, match="cannot cache.*NUMBA_CACHE_DIR") as record:
+        assert functions[0](1.0) == 2.0
+        assert functions[1](np.arange(8.0)) == 5.0
+    assert len(record) == 1
+    assert not list(tmp_path.rglob("*.nb*"))
+
+
+# -- the fingerprint of a user's functions ------------------------------------
+
+SOURCE = """
+def f(y, raw, params):
+    return SCALE * helper(raw - y) + helpers.shift(y)
+"""
+
+
+def _function(source=SOURCE, **namespace):
+    namespace = {"SCALE": 1.0, "helper": _double, "helpers": HELPERS, **namespace}
+    exec(source, namespace)
+    return namespace["f"]
+
+
+HELPERS = types.ModuleType("helpers")
+HELPERS.shift = numba.njit(lambda y: y + 1.0)
+
+
+def test_the_fingerprint_follows_what_numba_compiles():
+    base = fingerprint(_function())
+    assert fingerprint(_function()) == base  # a copy, as unpickled by a worker
+    assert fingerprint(_function(UNUSED=2)) == base  # globals the code never reads
+    assert fingerprint(_function(SOURCE.replace("y)", "y) * 2.0"))) != base
+    assert fingerprint(_function(SCALE=2.0)) != base  # a global's value
+    assert fingerprint(_function(helper=lambda x: 3.0 * x)) != base  # a helper
+    edited = types.ModuleType("helpers")
+    edited.shift = numba.njit(lambda y: y + 2.0)
+    assert fingerprint(_function(helpers=edited)) != base  # a module's function
+    assert fingerprint(_function(SCALE=np.ones(2))) != fingerprint(
+        _function(SCALE=np.zeros(2))
+    )
+
+
+def test_closures_and_defaults_are_part_of_the_fingerprint():
+    def make(scale, shift=0.0):
+        def f(y, raw, params, shift=shift):
+            return scale * (raw - y) + shift
+
+        return f
+
+    assert fingerprint(make(1.0)) == fingerprint(make(1.0))
+    assert fingerprint(make(2.0)) != fingerprint(make(1.0))
+    assert fingerprint(make(1.0, shift=1.0)) != fingerprint(make(1.0))
+
+
+def test_a_value_that_cannot_be_fingerprinted_is_named():
+    with pytest.raises(Uncacheable, match="reads 'SCALE', a dict"):
+        fingerprint(_function(SCALE={"a": 1.0}))
+
+
+# -- in fresh processes ----------------------------------------------------
 
 FIT = textwrap.dedent(
     """
@@ -23,51 +202,195 @@ FIT = textwrap.dedent(
     sklosses = sys.modules["sklosses"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sklosses)
     from sklosses._engine import _sgd
+    from sklosses.losses import Loss
+
+    class UserSquaredLoss(Loss):
+        @staticmethod
+        def sample_loss(y, raw, params):
+            return 0.5 * (raw - y) ** 2
+
+        @staticmethod
+        def sample_gradient(y, raw, params):
+            return raw - y
 
     X = np.random.default_rng(0).normal(size=(50, 3))
     sklosses.SGDClassifier(max_iter=2, tol=None).fit(X, X[:, 0] > 0)
+    if "--user-loss" in sys.argv:
+        sklosses.SGDRegressor(loss=UserSquaredLoss(), max_iter=2).fit(X, X[:, 0])
     print(sklosses.__file__)
     print(len(_sgd.sgd_epoch.stats.cache_hits))
     """
 )
 
 
-def test_kernels_are_cached_when_the_package_directory_is_read_only():
+@pytest.fixture
+def read_only_copy():
+    """A copy of the package where numba cannot write, and a home directory."""
+    root = Path(tempfile.mkdtemp())
+    site = root / "site"
+    shutil.copytree(
+        Path(sklosses.__file__).parent,
+        site / "sklosses",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for directory in (site, *site.rglob("*")):
+        if directory.is_dir():
+            # Root writes through permissions; a file where numba would
+            # make its __pycache__ directory stops root too.
+            (directory / "__pycache__").touch()
+    for path in (site, *site.rglob("*")):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(HOME=str(root), PYTHONDONTWRITEBYTECODE="1")
+    yield site / "sklosses" / "__init__.py", root, env
+    for path in (root, *root.rglob("*")):
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(root)
+
+
+def test_kernels_are_cached_when_the_package_directory_is_read_only(read_only_copy):
     # numba caches beside the sources when it can write there, and otherwise
     # in the user's cache directory (XDG_CACHE_HOME).
-    root = Path(tempfile.mkdtemp())
-    try:
-        site = root / "site"
-        shutil.copytree(
-            Path(sklosses.__file__).parent,
-            site / "sklosses",
-            ignore=shutil.ignore_patterns("__pycache__"),
+    init, root, env = read_only_copy
+    user_cache = root / "user-cache"
+    user_cache.mkdir()
+    env["XDG_CACHE_HOME"] = str(user_cache)
+    run = dict(env=env, check=True, capture_output=True, text=True)
+    command = [sys.executable, "-c", FIT, str(init)]
+    first = subprocess.run(command, **run).stdout.split()
+    second = subprocess.run(command, **run).stdout.split()
+    assert first[0] == str(init)  # the read-only copy ran
+    assert int(second[1]) >= 1  # ... and loaded its kernels from the cache
+    assert not list(init.parent.rglob("*.nbi"))
+    assert list(user_cache.rglob("*.nbi"))
+
+
+def test_with_no_writable_location_sklosses_imports_and_fits(read_only_copy):
+    # The usual read-only container: no NUMBA_CACHE_DIR, and neither the
+    # package nor the home directory can be written.
+    init, root, env = read_only_copy
+    (root / "not a directory").touch()
+    env["XDG_CACHE_HOME"] = str(root / "not a directory" / "cache")
+    command = [sys.executable, "-c", FIT, str(init), "--user-loss"]
+    fit = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert fit.returncode == 0, fit.stderr
+    assert fit.stdout.split() == [str(init), "0"]
+    assert fit.stderr.count("CacheWarning") == 1
+    assert "cannot cache its compiled code" in fit.stderr
+    assert "NUMBA_CACHE_DIR" in fit.stderr
+    assert not list(root.rglob("*.nb*"))
+
+
+USER_FIT = textwrap.dedent(
+    """
+    import json
+    import sys
+
+    import numpy as np
+
+    from sklosses import SGDRegressor
+    {define_loss}
+
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    y = X @ [1.0, -2.0, 0.5, 3.0]
+    loss = TheLoss()
+    model = SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
+    model.fit(X, y)
+    stats = loss._kernels().sgd_epoch.stats
+    print(json.dumps({{
+        "coef": model.coef_.tolist(),
+        "loaded": sum(stats.cache_hits.values()),
+        "compiled": sum(stats.cache_misses.values()),
+    }}))
+    """
+)
+LOSS = textwrap.dedent(
+    """
+    from sklosses.losses import Loss
+
+    class TheLoss(Loss):
+        @staticmethod
+        def sample_loss(y, raw, params):
+            return 0.5 * (raw - y) ** 2
+
+        @staticmethod
+        def sample_gradient(y, raw, params):
+            return raw - y
+    """
+)
+
+
+@pytest.fixture
+def user_cache(tmp_path):
+    """Run a fit with a user's loss in a new process, with an empty cache."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+
+    def command(define_loss):
+        script = tmp_path / "fit.py"
+        script.write_text(USER_FIT.format(define_loss=define_loss))
+        return [sys.executable, str(script)]
+
+    def result(process):
+        stdout, stderr = process.communicate()
+        assert process.returncode == 0, stderr
+        return json.loads(stdout), stderr
+
+    def fit(define_loss):
+        process = subprocess.Popen(
+            command(define_loss),
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        user_cache = root / "user-cache"
-        user_cache.mkdir()
-        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-        env.update(
-            XDG_CACHE_HOME=str(user_cache),
-            HOME=str(root),
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        run = dict(env=env, check=True, capture_output=True, text=True)
-        for directory in (site, *site.rglob("*")):
-            if directory.is_dir():
-                # Root writes through permissions; a file where numba would
-                # make its __pycache__ directory stops root too.
-                (directory / "__pycache__").touch()
-        for path in (site, *site.rglob("*")):
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        command = [sys.executable, "-c", FIT, str(site / "sklosses" / "__init__.py")]
-        first = subprocess.run(command, **run).stdout.split()
-        second = subprocess.run(command, **run).stdout.split()
-        assert first[0].startswith(str(site))  # the read-only copy ran
-        assert int(second[1]) >= 1  # ... and loaded its kernels from the cache
-        assert not list(site.rglob("*.nbi"))
-        assert list(user_cache.rglob("*.nbi"))
-    finally:
-        for path in (root, *root.rglob("*")):
-            if path.is_dir():
-                path.chmod(0o755)
-        shutil.rmtree(root)
+        return lambda: result(process)
+
+    return fit, tmp_path / "cache" / "sklosses" / "user-losses"
+
+
+def test_a_user_loss_compiles_once_and_again_when_edited(user_cache, tmp_path):
+    fit, cache = user_cache
+    module = tmp_path / "user_losses.py"
+    module.write_text(LOSS)
+    first, _ = fit("from user_losses import TheLoss")()
+    second, _ = fit("from user_losses import TheLoss")()
+    assert first["compiled"] and not first["loaded"]
+    assert second["loaded"] and not second["compiled"]
+    assert second["coef"] == first["coef"]
+
+    # Twice the loss and its gradient: other steps, another model.
+    module.write_text(
+        LOSS.replace("0.5 * ", "").replace("raw - y\n", "2 * (raw - y)\n")
+    )
+    edited, _ = fit("from user_losses import TheLoss")()
+    assert edited["compiled"] and not edited["loaded"]
+    assert edited["coef"] != first["coef"]
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_processes_compiling_at_once_leave_a_valid_cache(user_cache):
+    # The loss is defined in __main__, as in a script or a notebook.
+    fit, cache = user_cache
+    at_once = [fit(LOSS) for _ in range(2)]
+    (first, first_err), (second, second_err) = (result() for result in at_once)
+    assert first["coef"] == second["coef"]
+    assert "Warning" not in first_err + second_err
+    later, stderr = fit(LOSS)()
+    assert later["loaded"] and not later["compiled"]
+    assert later["coef"] == first["coef"]
+    assert "Warning" not in stderr
+
+    # Damage every file: the next fit compiles again, warns once, and
+    # trains the same model.
+    (directory,) = cache.iterdir()
+    for path in directory.glob("*.nb?"):
+        content = path.read_bytes()
+        path.write_bytes(content[: len(content) // 2])
+    damaged, stderr = fit(LOSS)()
+    assert damaged["compiled"] and not damaged["loaded"]
+    assert damaged["coef"] == first["coef"]
+    assert stderr.count("CacheWarning") == 1
+    assert "could not be loaded" in stderr

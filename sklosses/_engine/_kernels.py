@@ -6,10 +6,9 @@ compiled again with these functions in place of the built-in loss kernels, so
 that LLVM inlines them as it inlines the built-ins, and every feature of the
 loop (penalties, averaging, schedules, sparse rows, float32) comes for free.
 
-A user's loss is compiled once per process and pair of functions, and not
-cached on disk: numba's cache keys a function by its source location, which
-the recompiled loop shares with the built-in one, so it could hand one loss's
-machine code to another.
+What is compiled for a user's loss is cached on disk in a directory named by
+a fingerprint of its functions (see ``_cache``): compiled once per machine,
+and loaded by every later process, joblib's workers included.
 """
 
 import functools
@@ -17,9 +16,9 @@ import types
 
 import numba as nb
 from numba.core import types as nbtypes
-from numba.core.registry import CPUDispatcher
 
 from . import _losses, _sgd
+from ._cache import cache_in, user_cache_directory
 
 # What a user's function must compile for: y and raw as float64, the
 # parameters as a float64 array.
@@ -31,13 +30,28 @@ class Kernels:
 
     Every function takes the loss ``kind`` and its parameter array first, as
     the built-in kernels in ``_losses`` do; user-defined kernels ignore the
-    kind.
+    kind. ``directory`` is where a user's loss is cached (None: in memory).
     """
 
-    def __init__(self, loss_values, loss_derivatives, sgd_epoch):
+    def __init__(self, loss_values, loss_derivatives, sgd_epoch, directory=None):
         self.loss_values = loss_values
         self.loss_derivatives = loss_derivatives
         self.sgd_epoch = sgd_epoch
+        self.directory = directory
+        self._bounds_checked = {}
+
+    def bounds_checked(self, function):
+        """A user's ``function(y, raw, params)`` compiled with bounds checks.
+
+        Compiled without them, as in the SGD loop, a read past the end of
+        ``params`` returns whatever lies in memory there; compiled with them,
+        it raises IndexError.
+        """
+        if function not in self._bounds_checked:
+            self._bounds_checked[function] = _jit_sample_function(
+                function, self.directory, boundscheck=True
+            )
+        return self._bounds_checked[function]
 
 
 BUILTIN_KERNELS = Kernels(
@@ -46,21 +60,37 @@ BUILTIN_KERNELS = Kernels(
     _sgd.sgd_epoch,
 )
 
+# The kernels compiled in this process, by cache directory: a loss unpickled
+# again (in a joblib worker, for each task) has new function objects but the
+# same code.
+_COMPILED = {}
 
-@functools.cache
+
+@functools.lru_cache(maxsize=64)
 def user_kernels(value, derivative):
-    """Compile the engine for the per-sample functions ``value`` and ``derivative``.
+    """The engine for the per-sample functions ``value`` and ``derivative``.
 
-    Both are compiled for float64 arguments first, so that a function numba
-    cannot compile fails here, named and with numba's reason, rather than
-    deep inside the loop's compilation.
+    Loaded from the disk cache, or compiled and cached. Both functions are
+    compiled for float64 arguments first, so that a function numba cannot
+    compile fails here, named and with numba's reason, rather than deep
+    inside the loop's compilation.
 
     Raises
     ------
     TypeError
         If numba cannot compile a function, or it does not return a number.
     """
-    value, derivative = (_jit_sample_function(f) for f in (value, derivative))
+    directory = user_cache_directory(value, derivative)
+    if directory is None:
+        return _compile_user_kernels(value, derivative, None)
+    if directory not in _COMPILED:
+        _COMPILED[directory] = _compile_user_kernels(value, derivative, directory)
+    return _COMPILED[directory]
+
+
+def _compile_user_kernels(value, derivative, directory):
+    value = _jit_sample_function(value, directory)
+    derivative = _jit_sample_function(derivative, directory)
 
     @nb.njit(nogil=True)
     def loss_value(kind, params, y, raw):
@@ -77,30 +107,24 @@ def user_kernels(value, derivative):
         return value(y, raw, params), derivative(y, raw, params)
 
     return Kernels(
-        _recompile(_losses.loss_values, loss_value=loss_value),
-        _recompile(_losses.loss_derivatives, loss_derivative=loss_derivative),
-        _recompile(_sgd.sgd_epoch, loss_value_and_derivative=loss_value_and_derivative),
+        _recompile(_losses.loss_values, directory, loss_value=loss_value),
+        _recompile(
+            _losses.loss_derivatives, directory, loss_derivative=loss_derivative
+        ),
+        _recompile(
+            _sgd.sgd_epoch,
+            directory,
+            loss_value_and_derivative=loss_value_and_derivative,
+        ),
+        directory,
     )
 
 
-@functools.cache
-def bounds_checked(function):
-    """A user's ``function(y, raw, params)`` compiled with bounds checks.
-
-    Compiled without them, as in the SGD loop, a read past the end of
-    ``params`` returns whatever lies in memory there; compiled with them, it
-    raises IndexError.
-    """
-    return _jit_sample_function(function, boundscheck=True)
-
-
-def _jit_sample_function(function, **options):
+def _jit_sample_function(function, directory, **options):
     name = getattr(function, "__qualname__", repr(function))
-    if isinstance(function, CPUDispatcher) and not options:
-        dispatcher = function
-    else:
-        py_func = getattr(function, "py_func", function)
-        dispatcher = nb.njit(nogil=True, **options)(py_func)
+    py_func = getattr(function, "py_func", function)
+    options = _options(getattr(function, "targetoptions", {}), nogil=True, **options)
+    dispatcher = _cached(nb.njit(**options)(py_func), directory)
     try:
         dispatcher.compile(SAMPLE_SIGNATURE)
     except Exception as error:  # NumbaError, UnsupportedBytecodeError, ...
@@ -123,19 +147,32 @@ def _jit_sample_function(function, **options):
     return dispatcher
 
 
-def _recompile(dispatcher, **replacements):
+def _recompile(dispatcher, directory, **replacements):
     """``dispatcher``'s Python function compiled with some globals replaced."""
     py_func = dispatcher.py_func
+    missing = replacements.keys() - py_func.__globals__.keys()
+    assert not missing, f"{py_func.__name__} reads no globals {missing}"
     function = types.FunctionType(
         py_func.__code__,
         dict(py_func.__globals__, **replacements),
         py_func.__name__,
         py_func.__defaults__,
     )
-    # njit implies nopython and warns when told again; the cache stays off.
-    options = {
-        k: v
-        for k, v in dispatcher.targetoptions.items()
-        if k not in ("cache", "nopython")
-    }
-    return nb.njit(**options)(function)
+    options = _options(dispatcher.targetoptions)
+    return _cached(nb.njit(**options)(function), directory)
+
+
+def _options(targetoptions, **options):
+    """Options for ``numba.njit``: njit implies nopython (and warns when told
+    again), and the cache is set by ``_cached``."""
+    options = {**targetoptions, **options}
+    return {k: v for k, v in options.items() if k not in ("cache", "nopython")}
+
+
+def _cached(dispatcher, directory):
+    """Cache ``dispatcher`` in ``directory``; in memory when that is None.
+
+    Never where numba would: a recompiled engine function shares its source
+    with the built-in one.
+    """
+    return dispatcher if directory is None else cache_in(dispatcher, directory)

@@ -11,8 +11,9 @@ for margin losses, 0/1 for the logistic loss) and ``raw`` the raw prediction.
 
 import math
 
-import numba as nb
 import numpy as np
+
+from ._cache import cached_njit
 
 SQUARED = 0
 ABSOLUTE = 1
@@ -29,7 +30,7 @@ MODIFIED_HUBER = 9
 USER_DEFINED = -1
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@cached_njit(nogil=True, inline="always")
 def loss_value_and_derivative(kind, params, y, raw):
     """Loss of one prediction ``raw`` against the encoded target ``y``, and
     its derivative with respect to ``raw``.
@@ -107,19 +108,19 @@ def loss_value_and_derivative(kind, params, y, raw):
     return np.nan, np.nan
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def loss_value(kind, params, y, raw):
     """Loss of one prediction ``raw`` against the encoded target ``y``."""
     return loss_value_and_derivative(kind, params, y, raw)[0]
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def loss_derivative(kind, params, y, raw):
     """Derivative of :func:`loss_value` with respect to ``raw``."""
     return loss_value_and_derivative(kind, params, y, raw)[1]
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def softmax_cross_entropy(raw, y, gradient):
     """Multinomial log loss of the logits ``raw`` for class index ``y``.
 
@@ -139,7 +140,7 @@ def softmax_cross_entropy(raw, y, gradient):
     return top + math.log(total) - raw[y]
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def loss_values(kind, params, y, raw, out):
     """Apply :func:`loss_value` elementwise over 1-D arrays, into ``out``."""
     for i in range(raw.shape[0]):
@@ -147,7 +148,7 @@ def loss_values(kind, params, y, raw, out):
     return out
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def loss_derivatives(kind, params, y, raw, out):
     """Apply :func:`loss_derivative` elementwise over 1-D arrays, into ``out``."""
     for i in range(raw.shape[0]):

@@ -1,10 +1,11 @@
 """Squared norms of the rows, for the step sizes of ``learning_rate="auto"``."""
 
-import numba as nb
 import numpy as np
 
+from ._cache import cached_njit
 
-@nb.njit(cache=True, nogil=True)
+
+@cached_njit(nogil=True)
 def squared_row_norms(data, indices, indptr, n_rows, n_features):
     """``||x_i||^2`` of every row, summed in float64 whatever the input's type.
 

@@ -36,8 +36,9 @@ less random than a permutation: below ``BLOCKS_MIN_BYTES`` the rows are
 permuted.
 """
 
-import numba as nb
 import numpy as np
+
+from ._cache import cached_njit
 
 BLOCK_SIZE = 16
 N_STREAMS = 16
@@ -115,7 +116,7 @@ def interleaved_blocks(
     return _interleave(rows, block_starts, block_size, n_streams, rows_per_turn)
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def _interleave(rows, block_starts, block_size, n_streams, rows_per_turn):
     """``rows`` read block by block, ``n_streams`` blocks at a time, in turns."""
     n = rows.shape[0]

@@ -27,6 +27,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from ._cache import cached_njit
 from ._losses import loss_value_and_derivative, softmax_cross_entropy
 
 # Learning-rate schedules and penalties, in scikit-learn's numbering.
@@ -99,7 +100,7 @@ def _prefetch(typingctx, array, index):
     return types.void(array, index), codegen
 
 
-@nb.njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
     """Make the scale 1 and the average explicit: the same numbers, refreshed."""
     for k in range(v.shape[0]):
@@ -109,7 +110,7 @@ def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
             v[k, j] *= wscale
 
 
-@nb.njit(cache=True, nogil=True, fastmath=VECTORIZE)
+@cached_njit(nogil=True, fastmath=VECTORIZE)
 def sgd_epoch(
     data,
     indices,
@@ -353,7 +354,7 @@ def sgd_epoch(
     return t, u, sumloss, sumpenalty, n_clipped, n_nonfinite
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@cached_njit(nogil=True, inline="always")
 def _touched_norms(indices, start, end, v, r):
     """Squared and absolute sums of the weights of ``v[r]`` a row touches."""
     sq = 0.0
@@ -365,7 +366,7 @@ def _touched_norms(indices, start, end, v, r):
     return sq, ab
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@cached_njit(nogil=True, inline="always")
 def _l1_truncate(data, indices, start, end, v, q, r, u, wscale, averaging, avg, avg_a):
     """Cumulative L1 penalty on the features of one row (Tsuruoka et al. 2009).
 

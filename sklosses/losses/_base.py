@@ -35,10 +35,11 @@ class Loss(BaseEstimator):
     that check before training a user-defined loss and refuse one that fails.
 
     The first fit with a new loss compiles the SGD loop for it, once per
-    process and input precision (float64 or float32; dense and sparse rows
-    share one loop): a few seconds. Built-in losses instead provide
-    :meth:`loss`, :meth:`gradient` and :meth:`kernel_spec`, and load their
-    compiled loop from numba's cache.
+    kind of input (float64 or float32, dense or sparse rows): a few seconds.
+    The compiled loop is cached on disk, under a fingerprint of what numba
+    compiles from the two functions, and later processes load it. Built-in
+    losses instead provide :meth:`loss`, :meth:`gradient` and
+    :meth:`kernel_spec`, and load their compiled loop from the same cache.
 
     Attributes
     ----------

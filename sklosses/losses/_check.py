@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.base import clone
 
-from .._engine._kernels import bounds_checked
 from ._base import Loss
 
 # Targets in each encoding, and raw predictions to evaluate them at.
@@ -219,12 +218,12 @@ def _check_params_reads(loss, targets):
     """
     if not loss._is_user_defined():
         return []
-    loss._kernels()  # both functions exist and compile
+    kernels = loss._kernels()  # both functions exist and compile
     _, params = loss.kernel_spec()
     params = np.asarray(params, dtype=np.float64)
     raw = np.concatenate([RAW_GRID, RAW_EXTREMES])
     for name in ("sample_loss", "sample_gradient"):
-        function = bounds_checked(getattr(type(loss), name))
+        function = kernels.bounds_checked(getattr(type(loss), name))
         try:
             for y in targets:
                 for r in raw:
