@@ -280,9 +280,8 @@ def user_cache_directory(*functions):
     except Uncacheable as reason:
         _warn_once(
             ("uncacheable", name),
-            f"sklosses cannot cache the code compiled for {name}: it {reason}, "
-            "which numba freezes into the compiled code and sklosses cannot "
-            "fingerprint. It compiles again in each new process (a few seconds).",
+            f"sklosses cannot cache the code compiled for {name}: {reason}. It "
+            "compiles again in each new process (a few seconds).",
         )
         return None
     if config.CACHE_DIR:
@@ -319,7 +318,7 @@ def fingerprint(*functions):
 def _hash_function(hasher, function, seen):
     function = getattr(function, "py_func", function)
     if not isinstance(function, types.FunctionType):
-        raise Uncacheable(f"is {function!r}, not a Python function")
+        raise Uncacheable(f"{function!r} is not a Python function")
     hasher.update(f"{function.__module__}.{function.__qualname__}".encode())
     if function in seen:
         return
@@ -377,4 +376,7 @@ def _hash_value(hasher, name, value, function, names, seen):
         # Library functions, ufuncs, classes.
         hasher.update(f"{value.__module__}.{value.__qualname__}".encode())
     else:
-        raise Uncacheable(f"reads {name!r}, a {type(value).__name__}")
+        raise Uncacheable(
+            f"it reads {name!r}, a {type(value).__name__}, which numba freezes "
+            "into the compiled code and sklosses cannot fingerprint"
+        )
