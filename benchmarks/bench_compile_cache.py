@@ -102,7 +102,7 @@ def first_fits(runs, cache):
         "user": FIRST_FIT.format(define_loss=CAUCHY_LOSS, loss="CauchyLoss()"),
     }
     cold = {name: [] for name in scripts}
-    for _ in range(max(1, runs // 2)):
+    for _ in range(runs):
         for name, script in scripts.items():
             with tempfile.TemporaryDirectory() as empty:
                 cold[name].append(seconds(script, empty)[0])

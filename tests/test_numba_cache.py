@@ -189,8 +189,23 @@ def test_a_value_that_cannot_be_fingerprinted_is_named():
 
 # -- in fresh processes ----------------------------------------------------
 
-FIT = textwrap.dedent(
+LOSS = textwrap.dedent(
     """
+    from sklosses.losses import Loss
+
+    class TheLoss(Loss):
+        @staticmethod
+        def sample_loss(y, raw, params):
+            return 0.5 * (raw - y) ** 2
+
+        @staticmethod
+        def sample_gradient(y, raw, params):
+            return raw - y
+    """
+)
+FIT = (
+    textwrap.dedent(
+        """
     import importlib.util
     import sys
 
@@ -202,24 +217,19 @@ FIT = textwrap.dedent(
     sklosses = sys.modules["sklosses"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sklosses)
     from sklosses._engine import _sgd
-    from sklosses.losses import Loss
-
-    class UserSquaredLoss(Loss):
-        @staticmethod
-        def sample_loss(y, raw, params):
-            return 0.5 * (raw - y) ** 2
-
-        @staticmethod
-        def sample_gradient(y, raw, params):
-            return raw - y
-
+    """
+    )
+    + LOSS
+    + textwrap.dedent(
+        """
     X = np.random.default_rng(0).normal(size=(50, 3))
     sklosses.SGDClassifier(max_iter=2, tol=None).fit(X, X[:, 0] > 0)
     if "--user-loss" in sys.argv:
-        sklosses.SGDRegressor(loss=UserSquaredLoss(), max_iter=2).fit(X, X[:, 0])
+        sklosses.SGDRegressor(loss=TheLoss(), max_iter=2).fit(X, X[:, 0])
     print(sklosses.__file__)
     print(len(_sgd.sgd_epoch.stats.cache_hits))
     """
+    )
 )
 
 
@@ -303,20 +313,6 @@ USER_FIT = textwrap.dedent(
         "loaded": sum(stats.cache_hits.values()),
         "compiled": sum(stats.cache_misses.values()),
     }}))
-    """
-)
-LOSS = textwrap.dedent(
-    """
-    from sklosses.losses import Loss
-
-    class TheLoss(Loss):
-        @staticmethod
-        def sample_loss(y, raw, params):
-            return 0.5 * (raw - y) ** 2
-
-        @staticmethod
-        def sample_gradient(y, raw, params):
-            return raw - y
     """
 )
 
