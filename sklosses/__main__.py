@@ -6,16 +6,35 @@ per task and recommends a loss. Run ``python -m sklosses --help``.
 """
 
 import argparse
+import os
+import shutil
 import sys
+import time
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._compare import DataError, compare_losses, infer_task, read_csv
+from . import __version__
+from ._compare import DataError, candidates, compare_losses, infer_task, read_csv
+
+EPILOG = """\
+examples:
+  python -m sklosses
+  python -m sklosses houses.csv --target price
+  python -m sklosses churn.csv --target churned --cv 10 --plot churn.png
+
+candidate losses:
+  regression:     {regression}
+  classification: {classification}
+"""
 
 
 def _parser():
+    losses = {
+        task: ", ".join(name for name, _ in candidates(task))
+        for task in ("regression", "classification")
+    }
     parser = argparse.ArgumentParser(
         prog="python -m sklosses",
         description=(
@@ -25,6 +44,8 @@ def _parser():
             "scikit-learn's diabetes (regression) and breast cancer "
             "(classification) datasets."
         ),
+        epilog=EPILOG.format(**losses),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("data", nargs="?", help="a CSV file with a header line")
     parser.add_argument("--target", help="the column to predict (needed with a file)")
@@ -35,10 +56,48 @@ def _parser():
     )
     parser.add_argument("--cv", type=int, default=5, help="folds (default 5)")
     parser.add_argument("--plot", metavar="PNG", help="save a figure of the results")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (shown only when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"sklosses {__version__}"
+    )
     return parser
 
 
-def _datasets(args):
+class Progress:
+    """The current step and the time so far, on one line of a terminal.
+
+    Each step rewrites the line; :meth:`clear` erases it before output is
+    printed. Does nothing when disabled.
+    """
+
+    def __init__(self, stream, enabled):
+        self._stream = stream
+        self._enabled = enabled
+        self._start = time.perf_counter()
+        self._width = 0
+
+    def __call__(self, step):
+        if not self._enabled:
+            return
+        line = f"[{time.perf_counter() - self._start:5.1f} s] {step}"
+        # A line longer than the terminal would wrap, and stay behind.
+        line = line[: shutil.get_terminal_size().columns - 1]
+        self._stream.write("\r" + line.ljust(self._width))
+        self._stream.flush()
+        self._width = len(line)
+
+    def clear(self):
+        if self._enabled and self._width:
+            self._stream.write("\r" + " " * self._width + "\r")
+            self._stream.flush()
+            self._width = 0
+
+
+def _datasets(args, progress):
     """(title, X, y, task, categorical) for each problem to compare."""
     if args.data is None:
         from sklearn.datasets import load_breast_cancer, load_diabetes
@@ -53,6 +112,7 @@ def _datasets(args):
         return
     if args.target is None:
         raise DataError("--target is needed with a data file: name its column.")
+    progress(f"reading {args.data}")
     X, y, _, categorical = read_csv(args.data, args.target)
     task = args.task or infer_task(y)
     if task == "regression" and y.dtype == object:
@@ -67,28 +127,37 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.cv < 2:
         parser.error("--cv must be at least 2")
+    progress = Progress(sys.stderr, not args.quiet and sys.stderr.isatty())
     try:
         with warnings.catch_warnings():
             # The table is the output: fits that stop at max_iter are in it.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            _run(args)
+            _run(args, progress)
     except DataError as error:
+        progress.clear()
         print(f"python -m sklosses: error: {error}", file=sys.stderr)
         return 2
     return 0
 
 
-def _run(args):
+def _run(args, progress):
     comparisons = []
-    for title, X, y, task, categorical in _datasets(args):
-        comparison = compare_losses(X, y, task, categorical, cv=args.cv)
+    for title, X, y, task, categorical in _datasets(args, progress):
+        name = os.path.basename(title.split(",")[0])
+        comparison = compare_losses(
+            X, y, task, categorical, cv=args.cv,
+            progress=lambda step, name=name: progress(f"{name}: {step}"),
+        )  # fmt: skip
+        progress.clear()
         comparisons.append((title, comparison))
         print(f"## {title}: {X.shape[0]} rows, {X.shape[1]} features, "
               f"{args.cv}-fold cross-validation\n")  # fmt: skip
         print(comparison.table())
         print(f"\nRecommended: {comparison.recommended}. {comparison.reason}\n")
     if args.plot:
+        progress("drawing the figure")
         _plot(comparisons, args.plot)
+        progress.clear()
         print(f"Figure saved to {args.plot}")
 
 

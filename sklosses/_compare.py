@@ -213,7 +213,7 @@ class Comparison:
         return "\n".join(lines)
 
 
-def compare_losses(X, y, task, categorical=(), cv=5, random_state=0):
+def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=None):
     """Cross-validate the candidate losses for ``task`` and recommend one.
 
     Parameters
@@ -227,12 +227,16 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0):
     cv : int, default=5
         Number of folds.
     random_state : int, default=0
+    progress : callable, default=None
+        Called with a short description of each step (a loss and a fold,
+        then the final refit) as it starts.
 
     Returns
     -------
     comparison : Comparison
     """
     categorical = list(categorical)
+    progress = progress or (lambda step: None)
     _check_folds(y, task, cv)
     if task == "regression":
         splitter = KFold(cv, shuffle=True, random_state=random_state)
@@ -254,7 +258,8 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0):
         row = {"name": name, "fit time": [], "warnings": []}
         row.update({metric: [] for metric in METRICS})
         residuals[name] = np.empty(y.shape[0])
-        for train, test in splitter.split(X, y):
+        for fold, (train, test) in enumerate(splitter.split(X, y), start=1):
+            progress(f"{name}: fold {fold}/{cv}")
             estimator = candidate(loss, sigma)
             start = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
@@ -275,6 +280,7 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0):
     if task == "regression":
         outliers = _outliers_of_a_sound_fit(rows, residuals)
     recommended, reason = _recommend(task, rows, outliers)
+    progress(f"refitting {recommended} on all rows")
     model = candidate(dict(candidates(task))[recommended], sigma)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported in the table already

@@ -1,11 +1,13 @@
 """``python -m sklosses``: which loss fits my data?"""
 
+import io
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+import sklosses
 from sklosses import _compare
 from sklosses.__main__ import main
 from sklosses._compare import compare_losses, infer_task, read_csv
@@ -189,3 +191,57 @@ def test_outliers_are_counted_in_the_residuals_of_a_sound_robust_fit():
     assert _compare._outliers_of_a_sound_fit(rows, residuals)[2] == (
         "absolute (whose fits warned)"
     )
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_shows_on_a_terminal_and_quiet_silences_it(
+    regression_csv, monkeypatch, capsys
+):
+    args = [str(regression_csv), "--target", "price", "--cv", "2"]
+    monkeypatch.setenv("COLUMNS", "60")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(args) == 0
+    shown = terminal.getvalue()
+    assert "reading " in shown
+    for step in ("houses.csv: squared: fold 1/2", "huber: fold 2/2", "refitting"):
+        assert step in shown
+    # Each line fits the terminal, so that the next one overwrites it.
+    assert max(len(line) for line in shown.split("\r")) < 60
+    assert " s] " in shown  # elapsed time
+    assert shown.endswith("\r")  # the line is cleared before the table
+    assert "fold 1/2" not in capsys.readouterr().out
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main([*args, "--quiet"]) == 0
+    assert terminal.getvalue() == ""
+
+
+def test_no_progress_in_a_pipe(regression_csv):
+    args = [str(regression_csv), "--target", "price", "--cv", "2"]
+    result = subprocess.run(
+        [sys.executable, "-m", "sklosses", *args],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "Recommended:" in result.stdout
+    assert result.stderr == ""
+
+
+def test_version_and_help_name_the_losses_and_an_example(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sklosses {sklosses.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help = capsys.readouterr().out
+    assert "python -m sklosses houses.csv --target price" in help
+    for loss in ("squared, absolute, huber, quantile 0.5", "log, hinge"):
+        assert loss in help
