@@ -177,28 +177,43 @@ def _plot(comparisons, path):
         len(comparisons), 2, figsize=(10, 3.5 * len(comparisons)), squeeze=False
     )
     for (title, comparison), (scores, curves) in zip(comparisons, axes, strict=True):
-        metric = comparison.metrics[0 if comparison.task == "regression" else 1]
-        names = [row["name"] for row in comparison.rows]
-        means = np.array([np.mean(row[metric]) for row in comparison.rows])
-        spreads = np.array([np.std(row[metric]) for row in comparison.rows])
-        scores.barh(
-            names,
-            means,
-            xerr=spreads,
-            color=["C1" if n == comparison.recommended else "C0" for n in names],
-        )
-        if comparison.task == "classification":
-            # Accuracies differ in their last digits: zoom in on them.
-            scores.set_xlim(max(0.0, (means - 3 * spreads).min()), 1.0)
-        scores.set_xlabel(f"cross-validated {metric}")
+        _plot_scores(scores, comparison)
         scores.set_title(title, fontsize="medium")
         model = getattr(comparison.model, "best_estimator_", comparison.model)
         LossCurveDisplay.from_estimator(model, ax=curves, name=comparison.recommended)
+        curves.set_ylabel("training objective")
         curves.set_title(f"{comparison.recommended}, fitted on all rows",
                          fontsize="medium")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+# A metric whose largest mean is this many times its smallest (a diverged
+# loss, say) is drawn on a log axis, so that the other bars stay readable.
+LOG_AXIS_RATIO = 10.0
+
+
+def _plot_scores(ax, comparison):
+    """Bars of the metric the recommendation was made on, mean and spread."""
+    metric = comparison.metric
+    rows = [row for row in comparison.rows if metric in row]
+    names = [row["name"] for row in rows]
+    means = np.array([np.mean(row[metric]) for row in rows])
+    spreads = np.array([np.std(row[metric]) for row in rows])
+    # Error bars stop where the metric does: at 0, and at 1 for accuracy.
+    upper = 1.0 - means if metric == "accuracy" else np.full_like(means, np.inf)
+    errors = [np.minimum(spreads, means), np.minimum(spreads, upper)]
+    colors = ["C1" if n == comparison.recommended else "C0" for n in names]
+    ax.barh(names, means, xerr=errors, color=colors)
+    label = f"cross-validated {metric}"
+    if metric == "accuracy":
+        # Accuracies differ in their last digits: zoom in on them.
+        ax.set_xlim(max(0.0, (means - 3 * spreads).min()), 1.0)
+    elif means.min() > 0 and means.max() > LOG_AXIS_RATIO * means.min():
+        ax.set_xscale("log")
+        label += " (log scale)"
+    ax.set_xlabel(f"{label}; the recommended loss in orange")
 
 
 if __name__ == "__main__":

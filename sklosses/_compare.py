@@ -171,17 +171,20 @@ class Comparison:
         beyond ``OUTLIER_SIGMAS`` robust standard deviations.
     recommended : str
     reason : str
+    metric : str
+        The metric the recommendation was made on.
     model : estimator
         The recommended loss's model, fitted on all rows.
     """
 
-    def __init__(self, task, rows, outlier_share, recommended, reason, model):
+    def __init__(self, task, rows, outlier_share, recommended, reason, metric, model):
         self.task = task
         self.rows = rows
         self.n_folds = len(rows[0]["fit time"])
         self.outlier_share = outlier_share
         self.recommended = recommended
         self.reason = reason
+        self.metric = metric
         self.model = model
 
     @property
@@ -279,14 +282,14 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=No
     outliers = None
     if task == "regression":
         outliers = _outliers_of_a_sound_fit(rows, residuals)
-    recommended, reason = _recommend(task, rows, outliers)
+    recommended, reason, metric = _recommend(task, rows, outliers)
     progress(f"refitting {recommended} on all rows")
     model = candidate(dict(candidates(task))[recommended], sigma)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported in the table already
         model.fit(X, y)
     outlier_share = None if outliers is None else outliers[0]
-    return Comparison(task, rows, outlier_share, recommended, reason, model)
+    return Comparison(task, rows, outlier_share, recommended, reason, metric, model)
 
 
 def _check_folds(y, task, cv):
@@ -365,9 +368,9 @@ def _outliers_of_a_sound_fit(rows, residuals):
 
 
 def _recommend(task, rows, outliers):
-    """The recommended loss and the reason, from the losses whose fits all
-    went without a warning: numbers from fits that did not converge or
-    diverged are no measure of the loss."""
+    """The recommended loss, the reason and the metric it was chosen on, from
+    the losses whose fits all went without a warning: numbers from fits that
+    did not converge or diverged are no measure of the loss."""
     sound = [row for row in rows if not row["warnings"]]
     if not sound:
         sound, caveat = rows, " (the fits of every loss warned: compare with care)"
@@ -387,27 +390,43 @@ def _recommend(task, rows, outliers):
         if outlier_share > OUTLIER_SHARE:
             # Outliers weigh on RMSE: judge by MAE, as a robust loss would.
             best = min(sound, key=lambda row: np.mean(row["MAE"]))["name"]
-            return best, (
-                f"{beyond} (0.3% for Gaussian noise): with outliers, MAE is the "
-                f"measure, and {best} has the lowest MAE of {names}{caveat}."
+            return (
+                best,
+                (
+                    f"{beyond} (0.3% for Gaussian noise): with outliers, MAE is the "
+                    f"measure, and {best} has the lowest MAE of {names}{caveat}."
+                ),
+                "MAE",
             )
         best = min(sound, key=lambda row: np.mean(row["RMSE"]))["name"]
-        return best, (
-            f"{beyond}, as Gaussian noise would: {best} has the lowest RMSE of "
-            f"{names}{caveat}."
+        return (
+            best,
+            (
+                f"{beyond}, as Gaussian noise would: {best} has the lowest RMSE of "
+                f"{names}{caveat}."
+            ),
+            "RMSE",
         )
     accuracy = {row["name"]: np.mean(row["accuracy"]) for row in sound}
     best = max(accuracy, key=accuracy.get)
     noise = np.std(by_name[best]["accuracy"])
     if "log" in accuracy and accuracy["log"] >= accuracy[best] - noise:
-        return "log", (
-            f"its accuracy is within the folds' spread of the best of {names}, "
-            f"and it gives probabilities (predict_proba) that its log loss "
-            f"scores{caveat}."
+        return (
+            "log",
+            (
+                f"its accuracy is within the folds' spread of the best of {names}, "
+                f"and it gives probabilities (predict_proba) that its log loss "
+                f"scores{caveat}."
+            ),
+            "accuracy",
         )
-    return best, (
-        f"{best} has the highest accuracy of {names}, clearly above the log "
-        f"loss's{caveat}."
+    return (
+        best,
+        (
+            f"{best} has the highest accuracy of {names}, clearly above the log "
+            f"loss's{caveat}."
+        ),
+        "accuracy",
     )
 
 

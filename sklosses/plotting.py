@@ -4,6 +4,8 @@ matplotlib is an optional dependency (``pip install "sklosses[plot]"``); it is
 imported when something is drawn.
 """
 
+import re
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -165,7 +167,7 @@ class LossCurveDisplay:
                 f"{type(model).__name__} records no loss_curve_: LossCurveDisplay "
                 "draws sklosses's SGDClassifier and SGDRegressor."
             )
-        loss_name = f"{model.loss_!r}: objective / loss"
+        loss_name = f"{_rounded_repr(model.loss_)}: objective / loss"
         return cls(
             loss_curve=model.loss_curve_,
             validation_loss_curve=getattr(model, "validation_loss_curve_", None),
@@ -173,3 +175,10 @@ class LossCurveDisplay:
             loss_name=loss_name,
             estimator_name=name,
         ).plot(ax=ax, log_scale=log_scale)
+
+
+def _rounded_repr(loss):
+    """``repr(loss)`` with long numbers cut to 4 significant digits."""
+    return re.sub(
+        r"-?\d+\.\d{5,}(e-?\d+)?", lambda m: f"{float(m.group()):.4g}", repr(loss)
+    )

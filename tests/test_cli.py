@@ -245,3 +245,33 @@ def test_version_and_help_name_the_losses_and_an_example(capsys):
     assert "python -m sklosses houses.csv --target price" in help
     for loss in ("squared, absolute, huber, quantile 0.5", "log, hinge"):
         assert loss in help
+
+
+def test_the_figure_shows_the_metric_of_the_choice_and_no_negative_error():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklosses.__main__ import _plot_scores
+
+    rows = [
+        {"name": "squared", "RMSE": [2.0, 2.1], "MAE": [0.1, 3.0]},
+        {"name": "absolute", "RMSE": [2.5, 2.6], "MAE": [1.0, 1.2]},
+        {"name": "huber", "RMSE": [150.0, 170.0], "MAE": [90.0, 110.0]},  # diverged
+    ]
+    for row in rows:
+        row.update({"fit time": [0.1, 0.1], "warnings": []})
+    comparison = _compare.Comparison(
+        "regression", rows, 0.1, "absolute", "", "MAE", None
+    )
+    fig, ax = plt.subplots()
+    _plot_scores(ax, comparison)
+    assert ax.get_xlabel().startswith("cross-validated MAE (log scale)")
+    errors, bars = ax.containers
+    (segments,) = errors.lines[2]
+    assert min(x for segment in segments.get_segments() for x, _ in segment) >= 0
+    widths = [bar.get_width() for bar in bars]
+    assert widths == pytest.approx([1.55, 1.1, 100.0])
+    orange = [bar.get_facecolor() for bar in bars if bar.get_facecolor()[0] > 0.9]
+    assert len(orange) == 1 and bars[1].get_facecolor() == orange[0]
+    plt.close(fig)

@@ -307,7 +307,10 @@ class BaseSGD(BaseEstimator):
             self.validation_score_curve_.extend(curves["validation_score"])
             self.best_epoch_ = int(np.argmax(self.validation_score_curve_)) + 1
         else:
-            self.best_epoch_ = len(self.loss_curve_)
+            # NaN or inf (a diverged epoch) is never the best.
+            curve = np.asarray(self.loss_curve_, dtype=float)
+            curve[~np.isfinite(curve)] = np.inf
+            self.best_epoch_ = int(np.argmin(curve)) + 1
 
     # -- data -----------------------------------------------------------------
 

@@ -164,8 +164,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     best_epoch_ : int
         With ``early_stopping``, the epoch (counted from 1 over the curves)
         of the best validation score, from which early stopping counted
-        ``n_iter_no_change``; otherwise the last epoch. The coefficients are
-        those of the last epoch, as in scikit-learn.
+        ``n_iter_no_change``; otherwise the epoch of the lowest training
+        objective in ``loss_curve_``. The coefficients are those of the last
+        epoch, as in scikit-learn.
 
     See Also
     --------
