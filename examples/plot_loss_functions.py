@@ -27,13 +27,16 @@ from sklosses.losses import (
     SquaredLoss,
 )
 
+# %%
+# Regression losses (left): ``loss(y, raw)`` with ``y = 0`` is the loss of
+# the residual ``raw``. Classification losses (right): the positive class
+# (``y = +1``, or 1 for the log loss) at raw prediction ``z`` has margin
+# ``z``. The figure is drawn in one cell, so that the page shows it whole.
+
 residual = np.linspace(-3, 3, 601)
 margin = np.linspace(-3, 3, 601)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
 
-# %%
-# Regression losses: ``loss(y, raw)`` with ``y = 0`` is the loss of the
-# residual ``raw``.
 for loss in [
     SquaredLoss(),
     AbsoluteLoss(),
@@ -48,9 +51,6 @@ left.set_ylabel("loss")
 left.set_ylim(0, 4)
 left.legend(fontsize="small")
 
-# %%
-# Classification losses: the positive class (``y = +1``, or 1 for the log
-# loss) at raw prediction ``z`` has margin ``z``.
 for loss in [
     HingeLoss(),
     PerceptronLoss(),
