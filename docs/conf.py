@@ -1,7 +1,8 @@
 """Sphinx configuration: numpydoc, autosummary, sphinx-gallery, pydata theme.
 
-The build needs no network: no intersphinx, and MathJax is only loaded by
-the browser that views the pages.
+Neither the build nor the built site needs the network: no intersphinx, and
+MathJax is copied into the site (sphinx-mathjax-offline) rather than loaded
+from a CDN, so that formulas render offline.
 """
 
 import sklosses
@@ -16,6 +17,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 in the site's _static/mathjax; sets mathjax_path to it.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
