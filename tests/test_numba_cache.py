@@ -146,7 +146,13 @@ def f(y, raw, params):
 
 
 def _function(source=SOURCE, **namespace):
-    namespace = {"SCALE": 1.0, "helper": _double, "helpers": HELPERS, **namespace}
+    namespace = {
+        "__name__": "user_losses",
+        "SCALE": 1.0,
+        "helper": _double,
+        "helpers": HELPERS,
+        **namespace,
+    }
     exec(source, namespace)
     return namespace["f"]
 
@@ -185,6 +191,15 @@ def test_closures_and_defaults_are_part_of_the_fingerprint():
 def test_a_value_that_cannot_be_fingerprinted_is_named():
     with pytest.raises(Uncacheable, match="reads 'SCALE', a dict"):
         fingerprint(_function(SCALE={"a": 1.0}))
+
+
+def test_a_function_of_no_module_is_not_cached():
+    # numba could not load it again: it rebuilds the code's environment from
+    # the function's module.
+    namespace = {}
+    exec(SOURCE, namespace)
+    with pytest.raises(Uncacheable, match="f belongs to no module"):
+        fingerprint(namespace["f"])
 
 
 # -- in fresh processes ----------------------------------------------------

@@ -319,6 +319,12 @@ def _hash_function(hasher, function, seen):
     function = getattr(function, "py_func", function)
     if not isinstance(function, types.FunctionType):
         raise Uncacheable(f"{function!r} is not a Python function")
+    if function.__module__ is None:
+        # numba rebuilds a cached function's environment from its module.
+        raise Uncacheable(
+            f"{function.__qualname__} belongs to no module (code run by exec "
+            "in a namespace without __name__)"
+        )
     hasher.update(f"{function.__module__}.{function.__qualname__}".encode())
     if function in seen:
         return
