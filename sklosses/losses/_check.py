@@ -53,7 +53,9 @@ def check_loss(loss):
     TypeError
         If ``loss`` is not a :class:`Loss` or numba cannot compile it.
     ValueError
-        Listing every check the loss fails.
+        Listing every failed check of the first group that fails: the
+        declarations (``task``, ``label_encoding``), then the parameters,
+        then the values (the later groups rely on the earlier ones).
 
     Examples
     --------
