@@ -108,17 +108,18 @@ def _datasets(args, progress):
              "classification"),
         ]:  # fmt: skip
             X, y = load(return_X_y=True)
-            yield title, X, y, task, []
+            yield title, X, y, task, {}
         return
     if args.target is None:
         raise DataError("--target is needed with a data file: name its column.")
     progress(f"reading {args.data}")
-    X, y, _, categorical = read_csv(args.data, args.target)
+    X, y, names, categorical = read_csv(args.data, args.target)
     task = args.task or infer_task(y)
     if task == "regression" and y.dtype == object:
         raise DataError(f"the target {args.target!r} is not numeric: use --task "
                         "classification.")  # fmt: skip
-    yield f"{args.data}, target {args.target!r}, {task}", X, y, task, categorical
+    title = f"{args.data}, target {args.target!r}, {task}"
+    yield title, X, y, task, {names[j]: j for j in categorical}
 
 
 def main(argv=None):
@@ -144,16 +145,35 @@ def _run(args, progress):
     comparisons = []
     for title, X, y, task, categorical in _datasets(args, progress):
         name = os.path.basename(title.split(",")[0])
-        comparison = compare_losses(
-            X, y, task, categorical, cv=args.cv,
-            progress=lambda step, name=name: progress(f"{name}: {step}"),
-        )  # fmt: skip
+        try:
+            comparison = compare_losses(
+                X, y, task, list(categorical.values()), cv=args.cv,
+                progress=lambda step, name=name: progress(f"{name}: {step}"),
+            )  # fmt: skip
+        except DataError as error:
+            if args.data is None or args.task is not None:
+                raise
+            other = "regression" if task == "classification" else "classification"
+            raise DataError(
+                f"{error} The task, {task}, was inferred from the target's "
+                f"values; --task {other} sets it."
+            ) from None
         progress.clear()
         comparisons.append((title, comparison))
         print(f"## {title}: {X.shape[0]} rows, {X.shape[1]} features, "
               f"{args.cv}-fold cross-validation\n")  # fmt: skip
+        if categorical:
+            encoded = []
+            for column, j in categorical.items():
+                n = len(np.unique(X[:, j].astype(str)))
+                encoded.append(f"{column} ({n} categor{'y' if n == 1 else 'ies'})")
+                if n > X.shape[0] / 2:
+                    encoded[-1] += " [nearly one per row: an identifier or free text?]"
+            encoded = ", ".join(encoded)
+            print(f"One-hot encoded: {encoded}.\n")
         print(comparison.table())
-        print(f"\nRecommended: {comparison.recommended}. {comparison.reason}\n")
+        reason = comparison.reason[:1].upper() + comparison.reason[1:]
+        print(f"\nRecommended: {comparison.recommended}. {reason}\n")
     if args.plot:
         progress("drawing the figure")
         _plot(comparisons, args.plot)

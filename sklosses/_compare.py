@@ -194,19 +194,28 @@ class Comparison:
         return ["log loss", "accuracy", "F1"]
 
     def table(self):
-        """The comparison as a Markdown table."""
+        """The comparison as a Markdown table.
+
+        Each metric's column has one number of decimals: four significant
+        digits for its largest mean.
+        """
         head = ["loss", *self.metrics, "fit time (s)"]
         lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+        decimals = {
+            metric: _decimals(np.mean(r[metric]) for r in self.rows if metric in r)
+            for metric in self.metrics
+        }
         for row in self.rows:
             cells = [row["name"] + (" *" if row["name"] == self.recommended else "")]
             if row["warnings"]:
                 cells[0] += f" (warned on {len(row['warnings'])} of {self.n_folds})"
             for metric in self.metrics:
                 values = row.get(metric)
+                d = decimals[metric]
                 cells.append(
                     "n/a"
                     if values is None
-                    else f"{np.mean(values):.4g} +- {np.std(values):.2g}"
+                    else f"{np.mean(values):.{d}f} +- {np.std(values):.{d}f}"
                 )
             cells.append(f"{np.mean(row['fit time']):.3f}")
             lines.append("| " + " | ".join(cells) + " |")
@@ -214,6 +223,19 @@ class Comparison:
             if row["warnings"]:
                 lines.append(f"\n{row['name']}, first warning: {row['warnings'][0]}")
         return "\n".join(lines)
+
+
+def _decimals(means, digits=4):
+    """Decimals that show ``digits`` significant digits of the largest mean."""
+    largest = max((abs(m) for m in means if np.isfinite(m)), default=0.0)
+    if largest == 0.0:
+        return digits - 1
+    return int(max(0, digits - 1 - np.floor(np.log10(largest))))
+
+
+def _n_rows(n):
+    """``n`` rows, in words: "1 row", "3 rows"."""
+    return f"{n} row{'s' * (int(n) != 1)}"
 
 
 def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=None):
@@ -283,6 +305,7 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=No
     if task == "regression":
         outliers = _outliers_of_a_sound_fit(rows, residuals)
     recommended, reason, metric = _recommend(task, rows, outliers)
+    reason += _against_a_constant(task, rows, recommended, y)
     progress(f"refitting {recommended} on all rows")
     model = candidate(dict(candidates(task))[recommended], sigma)
     with warnings.catch_warnings():
@@ -296,7 +319,7 @@ def _check_folds(y, task, cv):
     n_samples = len(y)
     if n_samples < 2 * cv:
         raise DataError(
-            f"{n_samples} rows are too few for {cv}-fold cross-validation; "
+            f"{_n_rows(n_samples)} are too few for {cv}-fold cross-validation; "
             f"use --cv with a smaller number or more rows (at least {2 * cv})."
         )
     if task == "classification":
@@ -308,7 +331,7 @@ def _check_folds(y, task, cv):
             )
         if counts.min() < cv:
             raise DataError(
-                f"class {classes[np.argmin(counts)]!r} has {counts.min()} rows, "
+                f"class {classes[np.argmin(counts)]!r} has {_n_rows(counts.min())}, "
                 f"too few for {cv}-fold stratified cross-validation; use --cv "
                 "with a smaller number."
             )
@@ -428,6 +451,30 @@ def _recommend(task, rows, outliers):
         ),
         "accuracy",
     )
+
+
+def _against_a_constant(task, rows, recommended, y):
+    """A sentence when the recommended loss does no better than a constant
+    prediction (the most frequent class, the mean): the features then say
+    little about the target, whatever the loss."""
+    (row,) = (row for row in rows if row["name"] == recommended)
+    if task == "classification":
+        _, counts = np.unique(y, return_counts=True)
+        baseline = counts.max() / counts.sum()
+        if np.mean(row["accuracy"]) <= baseline + np.std(row["accuracy"]):
+            return (
+                f" Its accuracy is no better than predicting the most frequent "
+                f"class ({baseline:.1%} of the rows): the features may not "
+                "predict the target."
+            )
+        return ""
+    baseline = float(np.std(y))
+    if np.mean(row["RMSE"]) >= baseline - np.std(row["RMSE"]):
+        return (
+            f" Its RMSE is no better than predicting the mean ({baseline:.4g}): "
+            "the features may not predict the target."
+        )
+    return ""
 
 
 def _listing(names):

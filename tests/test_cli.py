@@ -275,3 +275,55 @@ def test_the_figure_shows_the_metric_of_the_choice_and_no_negative_error():
     orange = [bar.get_facecolor() for bar in bars if bar.get_facecolor()[0] > 0.9]
     assert len(orange) == 1 and bars[1].get_facecolor() == orange[0]
     plt.close(fig)
+
+
+def test_an_inferred_task_is_named_when_it_makes_the_data_unusable(tmp_path, capsys):
+    # Ratings 1 to 10 look like classes, and one rating is rare.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    rating = np.clip(np.round(5 + 2 * x), 1, 10).astype(int)
+    path = tmp_path / "ratings.csv"
+    rows = "".join(f"{a:.3f},{r}\n" for a, r in zip(x, rating, strict=True))
+    path.write_text("x,rating\n" + rows)
+    assert main([str(path), "--target", "rating"]) == 2
+    err = capsys.readouterr().err
+    assert "1 row," in err or "rows," in err
+    assert "inferred" in err and "--task regression" in err
+
+
+def test_a_result_at_chance_level_is_said_and_categories_are_listed(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 200
+    lines = ["noise,city,id,label"] + [
+        f"{a:.3f},{c},row{i},{label}"
+        for i, (a, c, label) in enumerate(
+            zip(
+                rng.normal(size=n),
+                rng.choice(["lyon", "paris"], n),
+                rng.choice(["yes", "no"], n),
+                strict=True,
+            )
+        )
+    ]
+    path = tmp_path / "coin.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main([str(path), "--target", "label", "--cv", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "One-hot encoded: city (2 categories), id (200 categories) [nearly" in out
+    assert "no better than predicting the most frequent class" in out
+    assert "Recommended: " in out
+    recommendation = out.split("Recommended: ")[1]
+    name, reason = recommendation.split(". ", 1)
+    assert reason[0].isupper()
+
+
+def test_table_cells_of_a_column_have_the_same_decimals(capsys):
+    assert main(["--cv", "2"]) == 0
+    out = capsys.readouterr().out.split("## breast cancer")[0]  # the regression
+    table = [line for line in out.splitlines() if "+-" in line]
+    for column in (1, 2):
+        decimals = {
+            len(cell.split("+-")[0].strip().partition(".")[2])
+            for cell in (line.split("|")[column + 1] for line in table)
+        }
+        assert len(decimals) == 1, table
