@@ -16,7 +16,14 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import __version__
-from ._compare import DataError, candidates, compare_losses, infer_task, read_csv
+from ._compare import (
+    DataError,
+    candidates,
+    compare_losses,
+    infer_task,
+    n_rows,
+    read_csv,
+)
 
 EPILOG = """\
 examples:
@@ -98,7 +105,7 @@ class Progress:
 
 
 def _datasets(args, progress):
-    """(title, X, y, task, categorical) for each problem to compare."""
+    """(title, X, y, task, categorical, notes) for each problem to compare."""
     if args.data is None:
         from sklearn.datasets import load_breast_cancer, load_diabetes
 
@@ -108,18 +115,28 @@ def _datasets(args, progress):
              "classification"),
         ]:  # fmt: skip
             X, y = load(return_X_y=True)
-            yield title, X, y, task, {}
+            yield title, X, y, task, {}, []
         return
     if args.target is None:
         raise DataError("--target is needed with a data file: name its column.")
     progress(f"reading {args.data}")
     X, y, names, categorical = read_csv(args.data, args.target)
+    notes = []
+    missing = y == "" if y.dtype == object else np.isnan(y)
+    if missing.all():
+        raise DataError(f"the target {args.target!r} is empty in every row.")
+    if missing.any():
+        X, y = X[~missing], y[~missing]
+        notes.append(
+            f"Left out {n_rows(missing.sum())} whose target {args.target!r} is "
+            "empty: a row without a target cannot be scored."
+        )
     task = args.task or infer_task(y)
     if task == "regression" and y.dtype == object:
         raise DataError(f"the target {args.target!r} is not numeric: use --task "
                         "classification.")  # fmt: skip
     title = f"{args.data}, target {args.target!r}, {task}"
-    yield title, X, y, task, {names[j]: j for j in categorical}
+    yield title, X, y, task, {names[j]: j for j in categorical}, notes
 
 
 def main(argv=None):
@@ -143,7 +160,7 @@ def main(argv=None):
 
 def _run(args, progress):
     comparisons = []
-    for title, X, y, task, categorical in _datasets(args, progress):
+    for title, X, y, task, categorical, notes in _datasets(args, progress):
         name = os.path.basename(title.split(",")[0])
         try:
             comparison = compare_losses(
@@ -162,6 +179,8 @@ def _run(args, progress):
         comparisons.append((title, comparison))
         print(f"## {title}: {X.shape[0]} rows, {X.shape[1]} features, "
               f"{args.cv}-fold cross-validation\n")  # fmt: skip
+        for note in notes:
+            print(f"{note}\n")
         if categorical:
             encoded = []
             for column, j in categorical.items():

@@ -54,8 +54,9 @@ def read_csv(path, target):
     """Read a CSV file with a header: feature columns and the ``target`` column.
 
     A column is numeric when every non-empty value parses as a number, and
-    categorical otherwise. Returns ``X`` (an object array), ``y``, the
-    feature names and the indices of the categorical columns.
+    categorical otherwise. Returns ``X`` (an object array), ``y`` (with NaN
+    or "" where the target is empty), the feature names and the indices of
+    the categorical columns.
     """
     try:
         with open(path, newline="") as file:
@@ -73,10 +74,6 @@ def read_csv(path, target):
     columns = [_parse_column(table[:, j]) for j in range(len(header))]
     t = header.index(target)
     y = columns[t]
-    if y.dtype == object and np.any(y == ""):
-        raise DataError(f"the target {target!r} has empty values.")
-    if y.dtype != object and np.isnan(y).any():
-        raise DataError(f"the target {target!r} has empty values.")
     features = [j for j in range(len(header)) if j != t]
     if not features:
         raise DataError(f"{path} has no feature column besides {target!r}.")
@@ -233,7 +230,7 @@ def _decimals(means, digits=4):
     return int(max(0, digits - 1 - np.floor(np.log10(largest))))
 
 
-def _n_rows(n):
+def n_rows(n):
     """``n`` rows, in words: "1 row", "3 rows"."""
     return f"{n} row{'s' * (int(n) != 1)}"
 
@@ -319,7 +316,7 @@ def _check_folds(y, task, cv):
     n_samples = len(y)
     if n_samples < 2 * cv:
         raise DataError(
-            f"{_n_rows(n_samples)} are too few for {cv}-fold cross-validation; "
+            f"{n_rows(n_samples)} are too few for {cv}-fold cross-validation; "
             f"use --cv with a smaller number or more rows (at least {2 * cv})."
         )
     if task == "classification":
@@ -331,7 +328,7 @@ def _check_folds(y, task, cv):
             )
         if counts.min() < cv:
             raise DataError(
-                f"class {classes[np.argmin(counts)]!r} has {_n_rows(counts.min())}, "
+                f"class {classes[np.argmin(counts)]!r} has {n_rows(counts.min())}, "
                 f"too few for {cv}-fold stratified cross-validation; use --cv "
                 "with a smaller number."
             )

@@ -327,3 +327,14 @@ def test_table_cells_of_a_column_have_the_same_decimals(capsys):
             for cell in (line.split("|")[column + 1] for line in table)
         }
         assert len(decimals) == 1, table
+
+
+def test_rows_without_a_target_are_left_out_and_counted(regression_csv, capsys):
+    lines = regression_csv.read_text().splitlines()
+    lines[7] = lines[7].rsplit(",", 1)[0] + ","  # no price
+    lines[9] = lines[9].rsplit(",", 1)[0] + ","
+    regression_csv.write_text("\n".join(lines) + "\n")
+    assert main([str(regression_csv), "--target", "price", "--cv", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "298 rows" in out
+    assert "Left out 2 rows whose target 'price' is empty" in out
