@@ -64,6 +64,7 @@ ax.plot(np.arange(1, len(errors) + 1) / chunks_per_pass, errors, label="streamed
 ax.axhline(best, color="k", linestyle=":", label="fit in memory, 3 epochs")
 ax.set_xlabel("passes over the file")
 ax.set_ylabel("held-out RMSE")
-ax.set_yscale("log")
+ax.ticklabel_format(axis="y", useOffset=False)
 ax.legend()
+fig.tight_layout()
 plt.show()

@@ -112,9 +112,11 @@ for name, model in models.items():
 fig, ax = plt.subplots()
 ax.scatter(x, y, s=8, color="0.6", label="data")
 grid = np.linspace(-3, 3, 2)[:, np.newaxis]
-for name, model in models.items():
-    ax.plot(grid, model.predict(grid), label=name)
-ax.plot(grid, 2.0 * grid + 1.0, "k--", label="truth")
+# The truth is drawn first, wide and pale, and the fits in three styles, so
+# that fits lying on the truth, or on each other, stay visible.
+ax.plot(grid, 2.0 * grid + 1.0, color="0.3", linewidth=6, alpha=0.3, label="truth")
+for (name, model), style in zip(models.items(), ["-", "--", ":"], strict=True):
+    ax.plot(grid, model.predict(grid), style, linewidth=2, label=name)
 ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.legend()
