@@ -145,6 +145,10 @@ def f(y, raw, params):
 """
 
 
+# The module the functions below belong to, importable as a user's is.
+sys.modules.setdefault("user_losses", types.ModuleType("user_losses"))
+
+
 def _function(source=SOURCE, **namespace):
     namespace = {
         "__name__": "user_losses",
@@ -193,12 +197,13 @@ def test_a_value_that_cannot_be_fingerprinted_is_named():
         fingerprint(_function(SCALE={"a": 1.0}))
 
 
-def test_a_function_of_no_module_is_not_cached():
-    # numba could not load it again: it rebuilds the code's environment from
-    # the function's module.
-    namespace = {}
+@pytest.mark.parametrize("module", [None, "<run_path>", "gone"])
+def test_a_function_of_no_importable_module_is_not_cached(module):
+    # numba could not load it again: it imports the function's module to
+    # rebuild the code's environment.
+    namespace = {} if module is None else {"__name__": module}
     exec(SOURCE, namespace)
-    with pytest.raises(Uncacheable, match="f belongs to no module"):
+    with pytest.raises(Uncacheable, match="f belongs to no importable module"):
         fingerprint(namespace["f"])
 
 

@@ -34,6 +34,7 @@ import contextlib
 import enum
 import functools
 import hashlib
+import inspect
 import os
 import pickle
 import sys
@@ -319,11 +320,12 @@ def _hash_function(hasher, function, seen):
     function = getattr(function, "py_func", function)
     if not isinstance(function, types.FunctionType):
         raise Uncacheable(f"{function!r} is not a Python function")
-    if function.__module__ is None:
-        # numba rebuilds a cached function's environment from its module.
+    module = inspect.getmodule(function)
+    if function.__module__ is None or module is None or module.__name__[0] == "<":
+        # numba loads a cached function by importing its module again.
         raise Uncacheable(
-            f"{function.__qualname__} belongs to no module (code run by exec "
-            "in a namespace without __name__)"
+            f"{function.__qualname__} belongs to no importable module (code "
+            "run by exec, or by runpy.run_path after the run)"
         )
     hasher.update(f"{function.__module__}.{function.__qualname__}".encode())
     if function in seen:
