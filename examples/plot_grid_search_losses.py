@@ -58,6 +58,6 @@ for offset, metric in [(-0.2, "RMSE"), (0.2, "MAE")]:
     )
 ax.set_yticks(position, labels)
 ax.set_xlabel("cross-validated error (lower is better)")
-ax.legend()
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars
 fig.tight_layout()
 plt.show()

@@ -42,9 +42,11 @@ fig, ax = plt.subplots()
 ax.scatter(x[~outliers], y[~outliers], s=8, color="0.6", label="clean")
 ax.scatter(x[outliers], y[outliers], s=8, color="C3", label="outliers")
 grid = np.linspace(0, 10, 2)[:, np.newaxis]
-for name, model in models.items():
-    ax.plot(grid, model.predict(grid), label=name)
-ax.plot(grid, 0.5 * grid + 2.0, "k--", label="truth")
+# The truth is a pale band under the fits, which have three styles, so that
+# fits lying on the truth, or on each other, stay visible.
+ax.plot(grid, 0.5 * grid + 2.0, color="0.3", linewidth=6, alpha=0.3, label="truth")
+for (name, model), style in zip(models.items(), ["-", "--", ":"], strict=True):
+    ax.plot(grid, model.predict(grid), style, linewidth=2, label=name)
 ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.legend()
