@@ -70,7 +70,8 @@ def examples():
 
     namespace = {}
     for script in ("plot_robust_regression_custom_losses.py", "plot_focal_loss.py"):
-        namespace.update(runpy.run_path(str(EXAMPLES / script)))
+        # Run as scripts are, so that their losses are cached as a user's.
+        namespace.update(runpy.run_path(str(EXAMPLES / script), run_name="__main__"))
         plt.close("all")
     return namespace
 
@@ -172,6 +173,12 @@ def test_parameters_reach_the_compiled_functions_in_signature_order(regression):
     assert model.intercept_[0] - unshifted.intercept_[0] == pytest.approx(0.5, abs=0.05)
 
 
+@pytest.mark.filterwarnings(
+    # The checks fit a few unscaled rows with scikit-learn's default steps,
+    # which diverge, and skip the array API checks without SciPy's support.
+    "ignore::sklearn.exceptions.ConvergenceWarning",
+    "ignore::sklearn.exceptions.SkipTestWarning",
+)
 def test_passes_check_estimator():
     check_estimator(
         SGDRegressor(loss=UserSquaredLoss()),
@@ -484,6 +491,10 @@ class AlwaysRaisingLoss(UserSquaredLoss):
             r"every path: it always raises",
         ),
     ],
+)
+@pytest.mark.filterwarnings(
+    # A loss reading a dict cannot be cached either, and is told so first.
+    "ignore:sklosses cannot cache"
 )
 def test_functions_numba_cannot_run_get_a_clear_error(regression, loss, error, match):
     X, y = regression
