@@ -46,6 +46,14 @@ HUBER_DELTAS = (0.5, 1.35, 3.0)  # in robust standard deviations of the residual
 METRICS = ("RMSE", "MAE", "log loss", "accuracy", "F1")
 
 
+# Read as missing, as pandas reads them (pandas.read_csv's default na_values).
+MISSING_MARKERS = frozenset(
+    ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+     "nan", "null"]
+)  # fmt: skip
+
+
 class DataError(ValueError):
     """The data cannot be used as given; the message says why."""
 
@@ -53,16 +61,20 @@ class DataError(ValueError):
 def read_csv(path, target):
     """Read a CSV file with a header: feature columns and the ``target`` column.
 
-    A column is numeric when every non-empty value parses as a number, and
-    categorical otherwise. Returns ``X`` (an object array), ``y`` (with NaN
-    or "" where the target is empty), the feature names and the indices of
-    the categorical columns.
+    The file is UTF-8 text (a byte-order mark is skipped). Values such as
+    ``NA``, ``NaN``, ``null`` or nothing are missing (:data:`MISSING_MARKERS`,
+    as pandas reads them). A column is numeric when every value that is not
+    missing parses as a number, and categorical otherwise. Returns ``X`` (an
+    object array), ``y`` (with NaN or "" where the target is missing), the
+    feature names and the indices of the categorical columns.
     """
     try:
-        with open(path, newline="") as file:
+        with open(path, newline="", encoding="utf-8-sig") as file:
             rows = list(csv.reader(file))
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror}.") from None
+    except UnicodeDecodeError as error:
+        raise DataError(_not_utf8(path, error)) from None
     if len(rows) < 2:
         raise DataError(f"{path} needs a header line and at least one row.")
     header, rows = rows[0], [row for row in rows[1:] if row]
@@ -88,10 +100,37 @@ def read_csv(path, target):
 
 
 def _parse_column(values):
+    stripped = [v.strip() for v in values]
+    missing = np.array([v in MISSING_MARKERS for v in stripped])
     try:
-        return np.array([float(v) if v.strip() else np.nan for v in values])
+        return np.array(
+            [np.nan if m else float(v) for v, m in zip(stripped, missing, strict=True)]
+        )
     except ValueError:
-        return np.array([v.strip() for v in values], dtype=object)
+        return np.array(
+            ["" if m else v for v, m in zip(stripped, missing, strict=True)],
+            dtype=object,
+        )
+
+
+def _not_utf8(path, error):
+    """Where ``path`` stops being UTF-8, and what it may be instead."""
+    with open(path, "rb") as file:
+        content = file.read()
+    line = content.count(b"\n", 0, error.start) + 1
+    byte = content[error.start : error.start + 1].hex()
+    try:
+        content.decode("cp1252")
+        guess = (
+            " It decodes as Windows-1252 (Latin-1): re-save it as UTF-8, e.g. "
+            "iconv -f cp1252 -t utf-8."
+        )
+    except UnicodeDecodeError:
+        guess = " Re-save it as UTF-8."
+    return (
+        f"{path} is not UTF-8 text: byte 0x{byte} on line {line} is not valid "
+        f"UTF-8.{guess}"
+    )
 
 
 def infer_task(y):

@@ -338,3 +338,31 @@ def test_rows_without_a_target_are_left_out_and_counted(regression_csv, capsys):
     out = capsys.readouterr().out
     assert "298 rows" in out
     assert "Left out 2 rows whose target 'price' is empty" in out
+
+
+@pytest.mark.parametrize("marker", ["NA", "NaN", "nan", "null", "N/A", ""])
+def test_missing_value_markers_keep_a_numeric_column_numeric(tmp_path, marker):
+    path = tmp_path / "na.csv"
+    rows = [f"{i % 7 if i % 5 else marker},{i},{2 * i}" for i in range(40)]
+    path.write_text("x,z,y\n" + "\n".join(rows) + "\n")
+    X, y, names, categorical = read_csv(path, "y")
+    assert categorical == []
+    x = X[:, 0].astype(float)
+    assert np.isnan(x).sum() == 8 and np.isfinite(x).sum() == 32
+
+
+def test_a_csv_that_is_not_utf8_exits_with_2_and_names_the_encoding(tmp_path, capsys):
+    path = tmp_path / "latin1.csv"
+    rows = [f"{i},{'café' if i % 2 else 'thé'},{i * 1.5}" for i in range(40)]
+    path.write_bytes(("x,drink,y\n" + "\n".join(rows) + "\n").encode("latin-1"))
+    assert main([str(path), "--target", "y"]) == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8" in err and "line 2" in err and "Latin-1" in err
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    path = tmp_path / "bom.csv"
+    rows = [f"{i},{i * 2.0}" for i in range(20)]
+    path.write_bytes(("x,y\n" + "\n".join(rows) + "\n").encode("utf-8-sig"))
+    _, y, names, _ = read_csv(path, "y")
+    assert names == ["x"]
