@@ -182,14 +182,7 @@ def _run(args, progress):
         for note in notes:
             print(f"{note}\n")
         if categorical:
-            encoded = []
-            for column, j in categorical.items():
-                n = len(np.unique(X[:, j].astype(str)))
-                encoded.append(f"{column} ({n} categor{'y' if n == 1 else 'ies'})")
-                if n > X.shape[0] / 2:
-                    encoded[-1] += " [nearly one per row: an identifier or free text?]"
-            encoded = ", ".join(encoded)
-            print(f"One-hot encoded: {encoded}.\n")
+            print(f"One-hot encoded: {_categories(X, categorical)}.\n")
         print(comparison.table())
         reason = comparison.reason[:1].upper() + comparison.reason[1:]
         print(f"\nRecommended: {comparison.recommended}. {reason}\n")
@@ -198,6 +191,17 @@ def _run(args, progress):
         _plot(comparisons, args.plot)
         progress.clear()
         print(f"Figure saved to {args.plot}")
+
+
+def _categories(X, categorical):
+    """Each one-hot encoded column and its number of categories."""
+    listed = []
+    for column, j in categorical.items():
+        n = len(np.unique(X[:, j].astype(str)))
+        listed.append(f"{column} ({n} categor{'y' if n == 1 else 'ies'})")
+        if n > X.shape[0] / 2:
+            listed[-1] += " [nearly one per row: an identifier or free text?]"
+    return ", ".join(listed)
 
 
 def _plot(comparisons, path):
