@@ -2,7 +2,8 @@
 
 Memory stays near one chunk plus the model, whatever the size of the file:
 :func:`iter_memmap_chunks` maps one chunk of a ``numpy.memmap`` at a time,
-:func:`iter_csv_chunks` parses one chunk of a CSV file at a time, and
+:func:`iter_csv_chunks` parses one chunk of a CSV file at a time,
+:func:`iter_parquet_chunks` reads one chunk of a Parquet file at a time, and
 :func:`partial_fit_chunks` feeds them to an estimator epoch after epoch.
 """
 
@@ -146,6 +147,113 @@ def _numbered_rows(reader, n_columns, path):
                 f"header has {n_columns}."
             )
         yield reader.line_num, row
+
+
+def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64):
+    """Yield ``(X_chunk, y_chunk)`` blocks of a Parquet file, ``chunk_size`` rows each.
+
+    The file is read a record batch at a time (pyarrow's
+    ``ParquetFile.iter_batches``), only the columns asked for, and the
+    batches are cut into chunks of exactly ``chunk_size`` rows whatever the
+    file's row groups (the last chunk holds the rest): the same chunks as
+    the same rows in memory, so the same model.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The Parquet file.
+    target : str
+        The name of the target column.
+    chunk_size : int
+        Rows per chunk.
+    columns : list of str, default=None
+        The feature columns, in this order; by default every column but
+        ``target``, in the file's order.
+    dtype : data-type, default=numpy.float64
+        The type of the features.
+
+    Yields
+    ------
+    X_chunk : ndarray of shape (chunk_size, n_features)
+        Missing values (Parquet nulls) are NaN, which the estimators refuse:
+        impute them first, or leave their column out.
+    y_chunk : ndarray of shape (chunk_size,)
+        Floats (nulls as NaN) for a numeric target; the labels themselves,
+        strings say, otherwise.
+
+    Raises
+    ------
+    ImportError
+        If pyarrow is not installed.
+    ValueError
+        If a column is missing or holds something other than numbers
+        (strings, dates, ...), which needs a pipeline to encode it.
+    """
+    check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ImportError(
+            "iter_parquet_chunks needs pyarrow: pip install pyarrow."
+        ) from None
+    file = pq.ParquetFile(path)
+    schema = file.schema_arrow
+    names = [name for name in schema.names if name != target]
+    features = names if columns is None else list(columns)
+    for name in [target, *features]:
+        if name not in schema.names:
+            raise ValueError(f"no column {name!r} in {path}; columns: {schema.names}.")
+        kind = schema.field(name).type
+        if name != target and not _is_numeric(kind):
+            raise ValueError(
+                f"column {name!r} holds {kind} values, not numbers: encode them "
+                "in a pipeline (OneHotEncoder for categories), or leave the "
+                "column out with columns=."
+            )
+    return _parquet_chunks(file, features, target, chunk_size, dtype)
+
+
+def _is_numeric(arrow_type):
+    import pyarrow.types as types
+
+    return (
+        types.is_integer(arrow_type)
+        or types.is_floating(arrow_type)
+        or types.is_boolean(arrow_type)
+        or types.is_decimal(arrow_type)
+    )
+
+
+def _parquet_chunks(file, features, target, chunk_size, dtype):
+    pending_X, pending_y, n_pending = [], [], 0
+    for batch in file.iter_batches(batch_size=chunk_size, columns=[*features, target]):
+        X = np.empty((batch.num_rows, len(features)), dtype=dtype)
+        for k, name in enumerate(features):
+            X[:, k] = _to_numpy(batch.column(name))
+        pending_X.append(X)
+        y = batch.column(target)
+        labels = (
+            _to_numpy(y) if _is_numeric(y.type) else y.to_numpy(zero_copy_only=False)
+        )
+        pending_y.append(labels)
+        n_pending += batch.num_rows
+        while n_pending >= chunk_size:
+            # Batches are chunk_size rows but at the end of a row group.
+            X, y = (
+                p[0] if len(p) == 1 else np.concatenate(p)
+                for p in (pending_X, pending_y)
+            )
+            yield X[:chunk_size], y[:chunk_size]
+            n_pending -= chunk_size
+            pending_X = [X[chunk_size:]] if n_pending else []
+            pending_y = [y[chunk_size:]] if n_pending else []
+    if n_pending:
+        yield np.concatenate(pending_X), np.concatenate(pending_y)
+
+
+def _to_numpy(column):
+    """An Arrow column as floats, nulls as NaN."""
+    return column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
 def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):

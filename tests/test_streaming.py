@@ -6,10 +6,15 @@ import textwrap
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.streaming import iter_csv_chunks, iter_memmap_chunks, partial_fit_chunks
+from sklosses.streaming import (
+    iter_csv_chunks,
+    iter_memmap_chunks,
+    iter_parquet_chunks,
+    partial_fit_chunks,
+)
 
 # Runs in a fresh process, so that its peak memory is its own.
 MEMMAP_TRAINING = textwrap.dedent(
@@ -166,3 +171,93 @@ def test_a_stream_without_chunks_is_an_error_not_an_unfitted_model(tmp_path):
     with pytest.raises(ValueError, match="yielded no chunk in pass 1"):
         partial_fit_chunks(model, lambda: iter_csv_chunks(path, "y", 10))
     assert not hasattr(model, "coef_")
+
+
+# -- Parquet -----------------------------------------------------------------
+
+
+def _write_parquet(path, columns, row_group_size):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), path, row_group_size=row_group_size)
+
+
+def test_parquet_csv_and_arrays_train_the_same_model(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(1000, 3))
+    y = X @ [1.0, -2.0, 0.5] + rng.normal(scale=0.1, size=1000)
+    path = tmp_path / "data.parquet"
+    # Row groups of 70 rows: chunks of 300 span them, as a reader must.
+    _write_parquet(path, {"a": X[:, 0], "y": y, "b": X[:, 1], "c": X[:, 2]}, 70)
+    chunks = list(iter_parquet_chunks(path, "y", 300))
+    assert [chunk.shape for chunk, _ in chunks] == [(300, 3)] * 3 + [(100, 3)]
+    assert_array_equal(np.vstack([chunk for chunk, _ in chunks]), X)
+    assert_array_equal(np.concatenate([target for _, target in chunks]), y)
+
+    def train(make_chunks):
+        model = SGDRegressor(learning_rate="auto", random_state=0)
+        return partial_fit_chunks(model, make_chunks, epochs=2).coef_
+
+    in_memory = [(X[i : i + 300], y[i : i + 300]) for i in range(0, 1000, 300)]
+    csv = tmp_path / "data.csv"
+    rows = (
+        ",".join(map(repr, [r[0], t, r[1], r[2]]))
+        for r, t in zip(X.tolist(), y.tolist(), strict=True)
+    )
+    csv.write_text("a,y,b,c\n" + "\n".join(rows) + "\n")
+    reference = train(lambda: in_memory)
+    assert_array_equal(train(lambda: iter_parquet_chunks(path, "y", 300)), reference)
+    assert_array_equal(train(lambda: iter_csv_chunks(csv, "y", 300)), reference)
+
+
+def test_parquet_chunks_read_the_columns_asked_for(tmp_path):
+    path = tmp_path / "data.parquet"
+    n = 50
+    columns = {
+        "a": np.arange(n, dtype=float),
+        "city": np.array(["lyon", "nice"] * (n // 2)),
+        "b": np.arange(n, dtype=np.int32),
+        "y": np.ones(n),
+    }
+    _write_parquet(path, columns, 20)
+    with pytest.raises(ValueError, match="'city' holds string.*columns="):
+        list(iter_parquet_chunks(path, "y", 10))
+    chunks = list(
+        iter_parquet_chunks(path, "y", 10, columns=["b", "a"], dtype=np.float32)
+    )
+    X = np.vstack([chunk for chunk, _ in chunks])
+    assert X.dtype == np.float32
+    assert_array_equal(X, np.column_stack([columns["b"], columns["a"]]))
+    with pytest.raises(ValueError, match="no column 'z'"):
+        list(iter_parquet_chunks(path, "z", 10))
+    with pytest.raises(ValueError, match="no column 'q'"):
+        list(iter_parquet_chunks(path, "y", 10, columns=["a", "q"]))
+
+
+def test_missing_parquet_values_are_nan_and_refused_by_the_fit(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    path = tmp_path / "data.parquet"
+    import pyarrow.parquet as pq
+
+    table = pa.table({"x": pa.array([1, None, 3], pa.int64()), "y": [1.0, 2.0, 3.0]})
+    pq.write_table(table, path)
+    ((X, y),) = iter_parquet_chunks(path, "y", 10)
+    assert np.isnan(X[1, 0]) and X[2, 0] == 3.0
+    with pytest.raises(ValueError, match="NaN"):
+        partial_fit_chunks(SGDRegressor(), lambda: iter_parquet_chunks(path, "y", 10))
+
+
+def test_parquet_labels_may_be_strings(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 2))
+    labels = np.where(X[:, 0] - X[:, 1] > 0, "yes", "no")
+    path = tmp_path / "data.parquet"
+    _write_parquet(path, {"a": X[:, 0], "b": X[:, 1], "label": labels}, 100)
+    model = partial_fit_chunks(
+        SGDClassifier(random_state=0),
+        lambda: iter_parquet_chunks(path, "label", 100),
+        epochs=3,
+        classes=["no", "yes"],
+    )
+    assert model.score(X, labels) > 0.9
