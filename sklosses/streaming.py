@@ -188,6 +188,23 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
     ValueError
         If a column is missing or holds something other than numbers
         (strings, dates, ...), which needs a pipeline to encode it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+    >>> from sklosses import SGDRegressor
+    >>> from sklosses.streaming import iter_parquet_chunks, partial_fit_chunks
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.parquet")
+    >>> x = np.linspace(0.0, 1.0, 10)
+    >>> pq.write_table(pa.table({"x": x, "y": 2 * x}), path, row_group_size=4)
+    >>> [X.shape for X, y in iter_parquet_chunks(path, "y", chunk_size=6)]
+    [(6, 1), (4, 1)]
+    >>> model = partial_fit_chunks(
+    ...     SGDRegressor(learning_rate="auto", random_state=0),
+    ...     lambda: iter_parquet_chunks(path, "y", chunk_size=6),
+    ...     epochs=5,
+    ... )
     """
     check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
     try:
