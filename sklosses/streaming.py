@@ -211,7 +211,8 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
         import pyarrow.parquet as pq
     except ImportError:
         raise ImportError(
-            "iter_parquet_chunks needs pyarrow: pip install pyarrow."
+            "iter_parquet_chunks needs pyarrow: pip install 'sklosses[io]' "
+            "(or pip install pyarrow)."
         ) from None
     file = pq.ParquetFile(path)
     schema = file.schema_arrow
