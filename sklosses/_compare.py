@@ -446,26 +446,20 @@ def _recommend(task, rows, outliers):
             f"{outlier_share:.1%} of the residuals of the {source} loss lie "
             "beyond 3 robust sd"
         )
-        if outlier_share > OUTLIER_SHARE:
-            # Outliers weigh on RMSE: judge by MAE, as a robust loss would.
-            best = min(sound, key=lambda row: np.mean(row["MAE"]))["name"]
-            return (
-                best,
-                (
-                    f"{beyond} (0.3% for Gaussian noise): with outliers, MAE is the "
-                    f"measure, and {best} has the lowest MAE of {names}{caveat}."
-                ),
-                "MAE",
+        # Outliers weigh on RMSE: with them, judge by MAE, as a robust loss would.
+        metric = "MAE" if outlier_share > OUTLIER_SHARE else "RMSE"
+        best = min(sound, key=lambda row: np.mean(row[metric]))["name"]
+        if metric == "MAE":
+            reason = (
+                f"{beyond} (0.3% for Gaussian noise): with outliers, MAE is the "
+                f"measure, and {best} has the lowest MAE of {names}{caveat}."
             )
-        best = min(sound, key=lambda row: np.mean(row["RMSE"]))["name"]
-        return (
-            best,
-            (
+        else:
+            reason = (
                 f"{beyond}, as Gaussian noise would: {best} has the lowest RMSE of "
                 f"{names}{caveat}."
-            ),
-            "RMSE",
-        )
+            )
+        return best, reason, metric
     accuracy = {row["name"]: np.mean(row["accuracy"]) for row in sound}
     best = max(accuracy, key=accuracy.get)
     noise = np.std(by_name[best]["accuracy"])
