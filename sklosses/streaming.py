@@ -228,7 +228,8 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
                 "in a pipeline (OneHotEncoder for categories), or leave the "
                 "column out with columns=."
             )
-    return _parquet_chunks(file, features, target, chunk_size, dtype)
+    numeric_target = _is_numeric(schema.field(target).type)
+    return _parquet_chunks(file, features, target, numeric_target, chunk_size, dtype)
 
 
 def _is_numeric(arrow_type):
@@ -242,7 +243,7 @@ def _is_numeric(arrow_type):
     )
 
 
-def _parquet_chunks(file, features, target, chunk_size, dtype):
+def _parquet_chunks(file, features, target, numeric_target, chunk_size, dtype):
     pending_X, pending_y, n_pending = [], [], 0
     for batch in file.iter_batches(batch_size=chunk_size, columns=[*features, target]):
         X = np.empty((batch.num_rows, len(features)), dtype=dtype)
@@ -250,10 +251,9 @@ def _parquet_chunks(file, features, target, chunk_size, dtype):
             X[:, k] = _to_numpy(batch.column(name))
         pending_X.append(X)
         y = batch.column(target)
-        labels = (
-            _to_numpy(y) if _is_numeric(y.type) else y.to_numpy(zero_copy_only=False)
+        pending_y.append(
+            _to_numpy(y) if numeric_target else y.to_numpy(zero_copy_only=False)
         )
-        pending_y.append(labels)
         n_pending += batch.num_rows
         while n_pending >= chunk_size:
             # Batches are chunk_size rows but at the end of a row group.

@@ -261,3 +261,22 @@ def test_parquet_labels_may_be_strings(tmp_path):
         classes=["no", "yes"],
     )
     assert model.score(X, labels) > 0.9
+
+
+def test_a_bad_chunk_leaves_the_model_of_the_chunks_before_it(tmp_path):
+    # Streaming applies each chunk as it comes: a failing chunk changes
+    # nothing, and the model is the one the chunks before it trained.
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 2))
+    y = X @ [1.0, 2.0]
+    X_bad = X.copy()
+    X_bad[150, 1] = np.nan
+    path = tmp_path / "data.parquet"
+    _write_parquet(path, {"a": X_bad[:, 0], "b": X_bad[:, 1], "y": y}, 100)
+    model = SGDRegressor(random_state=0)
+    with pytest.raises(ValueError, match="NaN"):
+        partial_fit_chunks(model, lambda: iter_parquet_chunks(path, "y", 100))
+    first = SGDRegressor(random_state=0).partial_fit(X[:100], y[:100])
+    assert_array_equal(model.coef_, first.coef_)
+    assert_array_equal(model.intercept_, first.intercept_)
+    assert model.t_ == first.t_
