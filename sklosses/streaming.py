@@ -7,12 +7,12 @@ Memory stays near one chunk plus the model, whatever the size of the file:
 :func:`partial_fit_chunks` feeds them to an estimator epoch after epoch.
 """
 
-import csv
-import itertools
 from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_scalar
+
+from ._csv import CSVFile
 
 
 def iter_memmap_chunks(X, y, chunk_size):
@@ -87,66 +87,158 @@ def _file_offset(X):
     return root.offset + shift
 
 
-def iter_csv_chunks(path, target, chunk_size, *, dtype=np.float64):
-    """Yield ``(X_chunk, y_chunk)`` blocks of a numeric CSV file with a header.
+def iter_csv_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64):
+    """Yield ``(X_chunk, y_chunk)`` blocks of a CSV file, ``chunk_size`` rows each.
+
+    The file is read as ``pandas.read_csv`` reads it, block by block and two
+    blocks at a time in parallel (the parser releases the GIL): UTF-8 with or
+    without a byte-order mark, quoted fields, blank lines skipped, and
+    pandas' missing-value markers (``NA``, ``nan``, an empty cell, ...) read
+    as NaN. Chunks hold exactly ``chunk_size`` rows (the last one the rest),
+    so the same rows give the same chunks, and the same model, from a CSV
+    file, a Parquet file or an array.
 
     Parameters
     ----------
     path : str or path-like
-        The CSV file; every column but ``target`` is a feature.
+        The CSV file, with a header line naming the columns.
     target : str
         The name of the target column.
     chunk_size : int
         Rows per chunk.
+    columns : list of str, default=None
+        The feature columns, in this order; by default every column but
+        ``target``, in the file's order.
     dtype : data-type, default=numpy.float64
         The type of the features.
 
     Yields
     ------
     X_chunk : ndarray of shape (chunk_size, n_features)
+        Missing values are NaN, which the estimators refuse: impute them
+        first, or leave their column out.
     y_chunk : ndarray of shape (chunk_size,)
+        Floats (missing values as NaN) for a numeric target; the labels as
+        written, strings say, otherwise.
 
     Raises
     ------
+    ImportError
+        If pandas is not installed.
     ValueError
-        If ``target`` is not a column, a row has more or fewer fields than
-        the header, or a value is not a number (the error names its line).
+        If a column is missing, a feature column holds text, which needs a
+        pipeline to encode it, a row has more or fewer fields than the
+        header, or the file is not UTF-8; the error names the line.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklosses import SGDRegressor
+    >>> from sklosses.streaming import iter_csv_chunks, partial_fit_chunks
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.csv")
+    >>> x = np.linspace(0.0, 1.0, 10)
+    >>> np.savetxt(path, np.c_[x, 2 * x], delimiter=",", header="x,y", comments="")
+    >>> [X.shape for X, y in iter_csv_chunks(path, "y", chunk_size=6)]
+    [(6, 1), (4, 1)]
+    >>> model = partial_fit_chunks(
+    ...     SGDRegressor(learning_rate="auto", random_state=0),
+    ...     lambda: iter_csv_chunks(path, "y", chunk_size=6),
+    ...     epochs=5,
+    ... )
     """
     check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
-    return _csv_chunks(path, target, chunk_size, dtype)
+    file = CSVFile(path, "iter_csv_chunks")
+    features = _features(file.columns, target, columns, path)
+    pieces = _csv_pieces(file, features, target, dtype)
+    return _rechunk(pieces, chunk_size)
 
 
-def _csv_chunks(path, target, chunk_size, dtype):
-    # utf-8-sig: a byte-order mark is not part of the first column's name.
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path} is empty: expected a header line.")
-        if target not in header:
-            raise ValueError(f"no column {target!r} in {path}; columns: {header}.")
-        t = header.index(target)
-        rows = _numbered_rows(reader, len(header), path)
-        while chunk := list(itertools.islice(rows, chunk_size)):
-            lines = f"lines {chunk[0][0]}-{chunk[-1][0]}"
-            try:
-                table = np.array([row for _, row in chunk], dtype=dtype)
-            except ValueError as error:
-                raise ValueError(f"{path}, {lines}: {error}.") from None
-            yield np.delete(table, t, axis=1), table[:, t]
+def _features(names, target, columns, path):
+    """The feature columns: ``columns``, or every column but ``target``."""
+    features = [name for name in names if name != target]
+    if columns is not None:
+        features = list(columns)
+    for name in [target, *features]:
+        if name not in names:
+            raise ValueError(f"no column {name!r} in {path}; columns: {names}.")
+    return features
 
 
-def _numbered_rows(reader, n_columns, path):
-    """``(line, row)`` for each row of ``reader``, skipping blank lines."""
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != n_columns:
+def _csv_pieces(file, features, target, dtype):
+    numeric = file.pd.api.types.is_numeric_dtype
+    text_target = False
+
+    def target_type(frame):
+        # Labels stay as written: once the first rows show text, the target
+        # is read as text in every block, "01" included.
+        nonlocal text_target
+        text_target = not numeric(frame[target])
+        return {target: str} if text_target else {}
+
+    def convert(frame):  # in a reading thread
+        if not len(frame):
+            return None
+        checked = features if text_target else [*features, target]
+        if not all(numeric(frame[name]) for name in checked):
+            return frame  # explained below, where its rows are known
+        y = frame[target].to_numpy(dtype=object if text_target else np.float64)
+        return frame[features].to_numpy(dtype=dtype), y
+
+    row = 1
+    for piece in file.map_blocks(convert, [*features, target], target_type):
+        if isinstance(piece, tuple):
+            yield piece
+            row += len(piece[1])
+        elif piece is not None:
+            _refuse_text(piece, features, target, row, file.path)
+
+
+def _refuse_text(frame, features, target, row, path):
+    from pandas.api.types import is_numeric_dtype
+
+    for name in features:
+        if not is_numeric_dtype(frame[name]):
             raise ValueError(
-                f"{path}, line {reader.line_num}: {len(row)} fields where the "
-                f"header has {n_columns}."
+                f"column {name!r} of {path} holds text "
+                f"({_first_text(frame[name], row)}), not numbers: encode it "
+                "in a pipeline (OneHotEncoder for categories), or leave the "
+                "column out with columns=."
             )
-        yield reader.line_num, row
+    raise ValueError(
+        f"the target {target!r} of {path} holds numbers in its first "
+        f"rows and text later ({_first_text(frame[target], row)}): labels must be all "
+        "numbers or all text."
+    )
+
+
+def _first_text(column, row):
+    """The first value of a pandas ``column`` that is not a number, and its row."""
+    import pandas as pd
+
+    text = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+    first = np.flatnonzero(text)[0]
+    return f"{column.iloc[first]!r} in data row {row + first}"
+
+
+def _rechunk(pieces, chunk_size):
+    """``(X, y)`` pieces of any size, cut and joined into ``chunk_size`` rows."""
+    pending_X, pending_y, n_pending = [], [], 0
+    for X, y in pieces:
+        pending_X.append(X)
+        pending_y.append(y)
+        n_pending += len(y)
+        while n_pending >= chunk_size:
+            X, y = (
+                p[0] if len(p) == 1 else np.concatenate(p)
+                for p in (pending_X, pending_y)
+            )
+            yield X[:chunk_size], y[:chunk_size]
+            n_pending -= chunk_size
+            pending_X = [X[chunk_size:]] if n_pending else []
+            pending_y = [y[chunk_size:]] if n_pending else []
+    if n_pending:
+        yield np.concatenate(pending_X), np.concatenate(pending_y)
 
 
 def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64):
@@ -216,20 +308,18 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
         ) from None
     file = pq.ParquetFile(path)
     schema = file.schema_arrow
-    names = [name for name in schema.names if name != target]
-    features = names if columns is None else list(columns)
-    for name in [target, *features]:
-        if name not in schema.names:
-            raise ValueError(f"no column {name!r} in {path}; columns: {schema.names}.")
+    features = _features(schema.names, target, columns, path)
+    for name in features:
         kind = schema.field(name).type
-        if name != target and not _is_numeric(kind):
+        if not _is_numeric(kind):
             raise ValueError(
                 f"column {name!r} holds {kind} values, not numbers: encode them "
                 "in a pipeline (OneHotEncoder for categories), or leave the "
                 "column out with columns=."
             )
     numeric_target = _is_numeric(schema.field(target).type)
-    return _parquet_chunks(file, features, target, numeric_target, chunk_size, dtype)
+    pieces = _parquet_pieces(file, features, target, numeric_target, chunk_size, dtype)
+    return _rechunk(pieces, chunk_size)
 
 
 def _is_numeric(arrow_type):
@@ -243,30 +333,14 @@ def _is_numeric(arrow_type):
     )
 
 
-def _parquet_chunks(file, features, target, numeric_target, chunk_size, dtype):
-    pending_X, pending_y, n_pending = [], [], 0
+def _parquet_pieces(file, features, target, numeric_target, chunk_size, dtype):
+    # Batches hold chunk_size rows, fewer at the end of a row group.
     for batch in file.iter_batches(batch_size=chunk_size, columns=[*features, target]):
         X = np.empty((batch.num_rows, len(features)), dtype=dtype)
         for k, name in enumerate(features):
             X[:, k] = _to_numpy(batch.column(name))
-        pending_X.append(X)
         y = batch.column(target)
-        pending_y.append(
-            _to_numpy(y) if numeric_target else y.to_numpy(zero_copy_only=False)
-        )
-        n_pending += batch.num_rows
-        while n_pending >= chunk_size:
-            # Batches are chunk_size rows but at the end of a row group.
-            X, y = (
-                p[0] if len(p) == 1 else np.concatenate(p)
-                for p in (pending_X, pending_y)
-            )
-            yield X[:chunk_size], y[:chunk_size]
-            n_pending -= chunk_size
-            pending_X = [X[chunk_size:]] if n_pending else []
-            pending_y = [y[chunk_size:]] if n_pending else []
-    if n_pending:
-        yield np.concatenate(pending_X), np.concatenate(pending_y)
+        yield X, _to_numpy(y) if numeric_target else y.to_numpy(zero_copy_only=False)
 
 
 def _to_numpy(column):

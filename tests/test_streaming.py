@@ -103,13 +103,101 @@ def test_csv_chunks_train_a_classifier_as_in_memory(tmp_path):
     assert streamed.score(X, y) == pytest.approx(in_memory.score(X, y), abs=0.02)
 
 
-def test_csv_chunks_name_the_bad_lines(tmp_path):
+def test_csv_chunks_refuse_text_features_and_name_the_row(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("x,y\n1,2\n3,oops\n")
-    with pytest.raises(ValueError, match=r"lines 2-3"):
+    path.write_text("x,y\n1,2\noops,3\n")
+    with pytest.raises(
+        ValueError, match=r"column 'x' .* holds text \('oops' in data row 2\).*columns="
+    ):
         list(iter_csv_chunks(path, "y", 10))
     with pytest.raises(ValueError, match="no column 'z'"):
         list(iter_csv_chunks(path, "z", 10))
+    with pytest.raises(ValueError, match="no column 'q'"):
+        list(iter_csv_chunks(path, "y", 10, columns=["x", "q"]))
+
+
+def test_csv_chunks_read_missing_markers_as_nan(tmp_path):
+    path = tmp_path / "na.csv"
+    path.write_text("a,b,y\n1,NA,1\n,2,NA\nnan,null,3\n4,5,\n")
+    ((X, y),) = iter_csv_chunks(path, "y", 10)
+    assert_array_equal(np.isnan(X), [[0, 1], [1, 0], [1, 1], [0, 0]])
+    assert_array_equal(np.isnan(y), [0, 1, 0, 1])
+
+
+def test_csv_chunks_read_the_columns_asked_for_in_their_order(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,city,b,y\n1.5,lyon,2,0\n2.5,nice,3,1\n")
+    ((X, y),) = iter_csv_chunks(path, "y", 10, columns=["b", "a"], dtype=np.float32)
+    assert X.dtype == np.float32
+    assert_array_equal(X, [[2, 1.5], [3, 2.5]])
+
+
+def test_a_latin1_csv_is_refused_with_its_line_and_encoding(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("x,y\n1,2\n3,4\n5,\u00e9t\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"not UTF-8.*0xe9 on line 4.*Latin-1"):
+        list(iter_csv_chunks(path, "y", 10))
+
+
+def test_csv_text_labels_stay_as_written(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("x,label\n1,yes\n2,no\n3,01\n4,no\n")
+    ((X, y),) = iter_csv_chunks(path, "label", 10)
+    assert list(y) == ["yes", "no", "01", "no"]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of a few bytes, so that rows and quoted fields straddle them."""
+    import sklosses._csv
+
+    def use(n_bytes):
+        monkeypatch.setattr(sklosses._csv, "BLOCK_BYTES", n_bytes)
+
+    return use
+
+
+@pytest.mark.parametrize("block_bytes", [1, 7, 64, 1000])
+def test_csv_blocks_cut_rows_where_pandas_does(tmp_path, small_blocks, block_bytes):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    labels = ["plain", 'say "hi"', "a,b", "two\nlines", ""]
+    quoted = ['"' + text.replace('"', '""') + '"' for text in labels]
+    rows = [f"{rng.normal()!r},{i},{quoted[i % 5]}" for i in range(60)]
+    path = tmp_path / "quoted.csv"
+    path.write_text(
+        "x,i,label\n" + "\n".join(rows[:30]) + "\n\n" + "\n".join(rows[30:])
+    )
+    small_blocks(block_bytes)
+    chunks = list(iter_csv_chunks(path, "label", 25))
+    assert [len(y) for _, y in chunks] == [25, 25, 10]
+    expected = pd.read_csv(path)
+    assert_array_equal(np.vstack([X for X, _ in chunks]), expected[["x", "i"]])
+    y = np.concatenate([y for _, y in chunks])
+    assert_array_equal(pd.isna(y), expected["label"].isna())
+    assert list(y[~pd.isna(y)]) == list(expected["label"].dropna())
+
+
+@pytest.mark.parametrize("block_bytes", [7, 1000])
+@pytest.mark.parametrize("row, fields", [("4", 1), ("4,5,6", 3)])
+def test_csv_chunks_name_a_row_of_the_wrong_length(
+    tmp_path, small_blocks, block_bytes, row, fields
+):
+    path = tmp_path / "short.csv"
+    path.write_text(f"x,y\n1,2\n\n3,4\n{row}\n5,6\n")
+    small_blocks(block_bytes)
+    with pytest.raises(
+        ValueError, match=f"line 5: {fields} fields where the header has 2"
+    ):
+        list(iter_csv_chunks(path, "y", 10))
+
+
+def test_a_target_of_numbers_then_text_is_an_error(tmp_path, small_blocks):
+    path = tmp_path / "mixed.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)) + "20,two\n")
+    small_blocks(16)
+    with pytest.raises(ValueError, match=r"'two' in data row 21.*all numbers or all"):
+        list(iter_csv_chunks(path, "y", 100))
 
 
 def test_memmap_chunks_need_a_memmap():
@@ -152,16 +240,6 @@ def test_csv_chunks_skip_blank_lines_and_a_byte_order_mark(tmp_path):
     ((X, y),) = iter_csv_chunks(path, "x", 10)
     assert_allclose(X.ravel(), [0, 1, 0])
     assert_allclose(y, [1, 2, 3])
-
-
-@pytest.mark.parametrize("row, fields", [("4", 1), ("4,5,6", 3)])
-def test_csv_chunks_name_a_row_of_the_wrong_length(tmp_path, row, fields):
-    path = tmp_path / "short.csv"
-    path.write_text(f"x,y\n1,2\n3,4\n{row}\n")
-    with pytest.raises(
-        ValueError, match=f"line 4: {fields} fields where the header has 2"
-    ):
-        list(iter_csv_chunks(path, "y", 10))
 
 
 def test_a_stream_without_chunks_is_an_error_not_an_unfitted_model(tmp_path):
