@@ -7,6 +7,8 @@ Memory stays near one chunk plus the model, whatever the size of the file:
 :func:`partial_fit_chunks` feeds them to an estimator epoch after epoch.
 """
 
+import queue
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -348,7 +350,9 @@ def _to_numpy(column):
     return column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
-def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):
+def partial_fit_chunks(
+    estimator, make_chunks, *, epochs=1, read_ahead=True, **fit_params
+):
     """Run ``epochs`` passes of ``partial_fit`` over a stream of chunks.
 
     Parameters
@@ -361,6 +365,13 @@ def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):
         such as ``lambda: iter_csv_chunks("data.csv", "y", 10_000)``.
     epochs : int, default=1
         Passes over the stream.
+    read_ahead : bool, default=True
+        Read the next chunk in a background thread while the estimator
+        trains on the current one, so that a pass costs about the longer of
+        reading and training rather than their sum; memory holds two chunks
+        instead of one. The chunks and their order are the same either way,
+        and so is the model. Set it to False for a source that must be read
+        from the calling thread (a ``sqlite3`` connection, say).
     **fit_params : dict
         Passed to every ``partial_fit`` call (``classes`` for a classifier).
 
@@ -372,11 +383,14 @@ def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):
     ------
     ValueError
         If a pass yields no chunk: the estimator would be left untrained.
+        An error raised while reading a chunk is raised here, after the
+        chunks before it have trained the estimator.
     """
     check_scalar(epochs, "epochs", Integral, min_val=1)
     for epoch in range(1, epochs + 1):
         n_chunks = 0
-        for X_chunk, y_chunk in make_chunks():
+        chunks = make_chunks()
+        for X_chunk, y_chunk in _read_ahead(chunks) if read_ahead else chunks:
             estimator.partial_fit(X_chunk, y_chunk, **fit_params)
             n_chunks += 1
             # Let the chunk go before the next one is read.
@@ -387,3 +401,53 @@ def partial_fit_chunks(estimator, make_chunks, *, epochs=1, **fit_params):
                 "train on. Does the file hold rows after its header?"
             )
     return estimator
+
+
+def _read_ahead(chunks):
+    """Iterate over ``chunks`` in a background thread, one chunk ahead.
+
+    The reading thread takes a new chunk only once the caller has asked for
+    the one after the chunk it holds: two chunks exist at a time, the one in
+    use and the one being read. An error in the reading thread is raised
+    here, in its place in the stream; if the caller stops early, the reading
+    thread stops too.
+    """
+    slots = threading.Semaphore(2)
+    ready = queue.SimpleQueue()
+    stop = threading.Event()
+    iterator = iter(chunks)
+
+    def read():
+        try:
+            while slots.acquire() and not stop.is_set():
+                chunk = next(iterator, _END)
+                ready.put(chunk)
+                if chunk is _END:
+                    return
+                del chunk
+        except BaseException as error:  # raised in the caller's thread
+            ready.put(_Failure(error))
+
+    reader = threading.Thread(target=read, name="sklosses-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (chunk := ready.get()) is not _END:
+            if isinstance(chunk, _Failure):
+                raise chunk.error
+            yield chunk
+            del chunk
+            slots.release()  # the caller is done with the chunk before
+    finally:
+        stop.set()
+        slots.release()
+        reader.join()
+        if hasattr(iterator, "close"):
+            iterator.close()
+
+
+_END = object()
+
+
+class _Failure:
+    def __init__(self, error):
+        self.error = error
