@@ -122,7 +122,7 @@ def _datasets(args, progress):
     progress(f"reading {args.data}")
     X, y, names, categorical = read_csv(args.data, args.target)
     notes = []
-    missing = y == "" if y.dtype == object else np.isnan(y)
+    missing = y != y  # NaN, whatever the type of the labels
     if missing.all():
         raise DataError(f"the target {args.target!r} is empty in every row.")
     if missing.any():

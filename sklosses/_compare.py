@@ -3,7 +3,6 @@
 The engine of ``python -m sklosses``; see ``__main__.py`` for the command line.
 """
 
-import csv
 import time
 import warnings
 
@@ -20,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
+from ._csv import CSVFile
 from .linear_model import SGDClassifier, SGDRegressor
 from .losses import (
     AbsoluteLoss,
@@ -46,14 +46,6 @@ HUBER_DELTAS = (0.5, 1.35, 3.0)  # in robust standard deviations of the residual
 METRICS = ("RMSE", "MAE", "log loss", "accuracy", "F1")
 
 
-# Read as missing, as pandas reads them (pandas.read_csv's default na_values).
-MISSING_MARKERS = frozenset(
-    ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
-     "nan", "null"]
-)  # fmt: skip
-
-
 class DataError(ValueError):
     """The data cannot be used as given; the message says why."""
 
@@ -61,76 +53,37 @@ class DataError(ValueError):
 def read_csv(path, target):
     """Read a CSV file with a header: feature columns and the ``target`` column.
 
-    The file is UTF-8 text (a byte-order mark is skipped). Values such as
-    ``NA``, ``NaN``, ``null`` or nothing are missing (:data:`MISSING_MARKERS`,
-    as pandas reads them). A column is numeric when every value that is not
-    missing parses as a number, and categorical otherwise. Returns ``X`` (an
-    object array), ``y`` (with NaN or "" where the target is missing), the
-    feature names and the indices of the categorical columns.
+    The file is read as ``pandas.read_csv`` reads it (UTF-8, a byte-order
+    mark skipped, ``NA``, ``nan`` or nothing missing), with the package's
+    reader. A column of numbers is numeric; one with text is categorical.
+    Returns ``X`` (an object array, NaN where missing), ``y`` (NaN where
+    missing), the feature names and the indices of the categorical columns.
     """
     try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            rows = list(csv.reader(file))
-    except OSError as error:
-        raise DataError(f"cannot read {path}: {error.strerror}.") from None
-    except UnicodeDecodeError as error:
-        raise DataError(_not_utf8(path, error)) from None
-    if len(rows) < 2:
+        table = CSVFile(path, "python -m sklosses").read()
+    except (ImportError, ValueError) as error:
+        raise DataError(str(error)) from None
+    if len(table) == 0:
         raise DataError(f"{path} needs a header line and at least one row.")
-    header, rows = rows[0], [row for row in rows[1:] if row]
-    if target not in header:
-        raise DataError(f"no column {target!r} in {path}; its columns are {header}.")
-    if any(len(row) != len(header) for row in rows):
-        raise DataError(f"{path} has rows whose length differs from the header's.")
-    table = np.array(rows, dtype=object)
-    columns = [_parse_column(table[:, j]) for j in range(len(header))]
-    t = header.index(target)
-    y = columns[t]
-    features = [j for j in range(len(header)) if j != t]
-    if not features:
+    if target not in table.columns:
+        raise DataError(
+            f"no column {target!r} in {path}; its columns are {list(table.columns)}."
+        )
+    features = table.drop(columns=target)
+    if features.shape[1] == 0:
         raise DataError(f"{path} has no feature column besides {target!r}.")
-    X = np.empty((len(rows), len(features)), dtype=object)
-    categorical = []
-    for k, j in enumerate(features):
-        X[:, k] = columns[j]
-        if columns[j].dtype == object:
-            categorical.append(k)
-            X[X[:, k] == "", k] = np.nan  # imputed with the most frequent value
-    return X, y, [header[j] for j in features], categorical
+    categorical = [
+        k for k, name in enumerate(features.columns) if not _is_numeric(features[name])
+    ]
+    y = table[target]
+    y = y.to_numpy(np.float64) if _is_numeric(y) else y.to_numpy(object)
+    return features.astype(object).to_numpy(), y, list(features.columns), categorical
 
 
-def _parse_column(values):
-    stripped = [v.strip() for v in values]
-    missing = np.array([v in MISSING_MARKERS for v in stripped])
-    try:
-        return np.array(
-            [np.nan if m else float(v) for v, m in zip(stripped, missing, strict=True)]
-        )
-    except ValueError:
-        return np.array(
-            ["" if m else v for v, m in zip(stripped, missing, strict=True)],
-            dtype=object,
-        )
+def _is_numeric(column):
+    from pandas.api.types import is_numeric_dtype
 
-
-def _not_utf8(path, error):
-    """Where ``path`` stops being UTF-8, and what it may be instead."""
-    with open(path, "rb") as file:
-        content = file.read()
-    line = content.count(b"\n", 0, error.start) + 1
-    byte = content[error.start : error.start + 1].hex()
-    try:
-        content.decode("cp1252")
-        guess = (
-            " It decodes as Windows-1252 (Latin-1): re-save it as UTF-8, e.g. "
-            "iconv -f cp1252 -t utf-8."
-        )
-    except UnicodeDecodeError:
-        guess = " Re-save it as UTF-8."
-    return (
-        f"{path} is not UTF-8 text: byte 0x{byte} on line {line} is not valid "
-        f"UTF-8.{guess}"
-    )
+    return is_numeric_dtype(column)
 
 
 def infer_task(y):
