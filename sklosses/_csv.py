@@ -19,9 +19,11 @@ from functools import partial
 
 import numpy as np
 
-# Bytes per block: small enough that a few blocks in flight cost little
-# memory, large enough that pandas' per-call overhead is negligible.
-BLOCK_BYTES = 8 << 20
+# Bytes per block, at most. A block in flight costs about four times its size
+# (the bytes, pandas' tokens, the DataFrame, the array); blocks below 1 MiB
+# pay pandas' fixed cost per call too often.
+BLOCK_BYTES = 2 << 20
+MIN_BLOCK_BYTES = 64 << 10
 N_THREADS = 2
 BOM = b"\xef\xbb\xbf"
 
@@ -54,8 +56,11 @@ class CSVFile:
         with self._open() as file:
             if file.read(len(BOM)) != BOM:
                 file.seek(0)
-            start, header = next(_blocks(file, first=True), (0, b""))
+            start, header = next(_blocks(file, BLOCK_BYTES, first=True), (0, b""))
+            file.seek(start + len(header))
+            sample = file.read(MIN_BLOCK_BYTES)
         self.offset = start + len(header)
+        self.row_bytes = len(sample) / max(1, sample.count(b"\n"))
         if not header.strip():
             raise ValueError(f"{path} is empty: expected a header line.")
         self.columns = list(self._parse(header, 0, header=0).columns)
@@ -73,10 +78,11 @@ class CSVFile:
         with self._open() as file:
             return self._parse(file.read(), self.offset, low_memory=False)
 
-    def map_blocks(self, convert, usecols, dtype_from=None):
+    def map_blocks(self, convert, usecols, dtype_from=None, rows=None):
         """``convert(frame)`` for the DataFrame of each block, in order.
 
-        Blocks are parsed and converted two at a time in threads. The first
+        Blocks are parsed and converted two at a time in threads; they hold
+        about ``rows`` rows each (to bound memory), within limits. The first
         block with rows is parsed first, alone: ``dtype_from``, if given, is
         called with its DataFrame, and returns the types of columns in all
         the blocks after it.
@@ -85,7 +91,9 @@ class CSVFile:
             usecols = None  # pandas reads every column faster than a choice of all
         with self._open() as file, ThreadPoolExecutor(N_THREADS) as pool:
             pending, dtype = deque(), None if dtype_from else {}
-            for offset, block in _blocks(file):
+            size = BLOCK_BYTES if rows is None else int(rows * self.row_bytes)
+            size = min(max(size, MIN_BLOCK_BYTES), BLOCK_BYTES)
+            for offset, block in _blocks(file, size):
                 if dtype is None:
                     frame = self._parse(block, offset, usecols=usecols)
                     if len(frame):
@@ -94,7 +102,7 @@ class CSVFile:
                     continue
                 parse = partial(self._parse, usecols=usecols, dtype=dtype)
                 pending.append(pool.submit(_compose, convert, parse, block, offset))
-                if len(pending) > N_THREADS:  # one more, to keep the threads busy
+                if len(pending) >= N_THREADS:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
@@ -197,12 +205,12 @@ def _rows(block):
         start = end + 1
 
 
-def _blocks(file, first=False):
-    """``(offset, block)``: blocks of about ``BLOCK_BYTES`` of whole rows.
+def _blocks(file, block_bytes, first=False):
+    """``(offset, block)``: blocks of about ``block_bytes`` of whole rows.
 
     With ``first=True``, only the first row (the header).
     """
-    size = BLOCK_BYTES
+    size = block_bytes
     while True:
         offset = file.tell()
         block = file.read(size)
@@ -219,7 +227,7 @@ def _blocks(file, first=False):
         yield offset, block[:end] if end < len(block) else block
         if first:
             return
-        size = BLOCK_BYTES
+        size = block_bytes
 
 
 def _compose(convert, parse, *args):

@@ -152,7 +152,7 @@ def iter_csv_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64)
     check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
     file = CSVFile(path, "iter_csv_chunks")
     features = _features(file.columns, target, columns, path)
-    pieces = _csv_pieces(file, features, target, dtype)
+    pieces = _csv_pieces(file, features, target, chunk_size, dtype)
     return _rechunk(pieces, chunk_size)
 
 
@@ -167,7 +167,7 @@ def _features(names, target, columns, path):
     return features
 
 
-def _csv_pieces(file, features, target, dtype):
+def _csv_pieces(file, features, target, chunk_size, dtype):
     numeric = file.pd.api.types.is_numeric_dtype
     text_target = False
 
@@ -178,17 +178,28 @@ def _csv_pieces(file, features, target, dtype):
         text_target = not numeric(frame[target])
         return {target: str} if text_target else {}
 
+    # Positions, not names: pandas' label lookups cost more than parsing.
+    read = [name for name in file.columns if name in {*features, target}]
+    where_X, where_y = [read.index(name) for name in features], read.index(target)
+
     def convert(frame):  # in a reading thread
         if not len(frame):
             return None
-        checked = features if text_target else [*features, target]
-        if not all(numeric(frame[name]) for name in checked):
+        kinds = [numeric(kind) for kind in frame.dtypes.to_numpy()]
+        if not all(kinds[k] for k in where_X) or not (text_target or kinds[where_y]):
             return frame  # explained below, where its rows are known
-        y = frame[target].to_numpy(dtype=object if text_target else np.float64)
-        return frame[features].to_numpy(dtype=dtype), y
+        if text_target:
+            y = frame.iloc[:, where_y].to_numpy(dtype=object)
+            return frame.iloc[:, where_X].to_numpy(dtype=dtype), y
+        values = frame.to_numpy(dtype=np.float64)
+        return values[:, where_X].astype(dtype, copy=False), values[:, where_y].copy()
 
     row = 1
-    for piece in file.map_blocks(convert, [*features, target], target_type):
+    # Blocks of half a chunk: memory near a chunk, and two to parse at once.
+    blocks = file.map_blocks(
+        convert, [*features, target], target_type, rows=chunk_size // 2
+    )
+    for piece in blocks:
         if isinstance(piece, tuple):
             yield piece
             row += len(piece[1])
@@ -308,7 +319,8 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
             "iter_parquet_chunks needs pyarrow: pip install 'sklosses[io]' "
             "(or pip install pyarrow)."
         ) from None
-    file = pq.ParquetFile(path)
+    # Without pre-buffering, pyarrow holds less than half as much at a time.
+    file = pq.ParquetFile(path, pre_buffer=False)
     schema = file.schema_arrow
     features = _features(schema.names, target, columns, path)
     for name in features:

@@ -67,7 +67,7 @@ def memmap_files(tmp_path_factory):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc for peak memory")
-@pytest.mark.parametrize("read_ahead, chunks", [(False, 3), (True, 5)])
+@pytest.mark.parametrize("read_ahead, chunks", [(False, 3), (True, 6)])
 def test_memmap_training_keeps_memory_near_one_chunk(memmap_files, read_ahead, chunks):
     folder, X, y = memmap_files
     run = subprocess.run(
@@ -161,6 +161,7 @@ def small_blocks(monkeypatch):
 
     def use(n_bytes):
         monkeypatch.setattr(sklosses._csv, "BLOCK_BYTES", n_bytes)
+        monkeypatch.setattr(sklosses._csv, "MIN_BLOCK_BYTES", n_bytes)
 
     return use
 
