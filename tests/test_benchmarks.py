@@ -1,6 +1,7 @@
 """Smoke runs of the benchmarks at tiny sizes, so that they cannot rot."""
 
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,14 @@ def test_bench_compile_cache_runs_and_prints_its_tables(capsys):
     assert "| cache warm | " in table
     assert "| sklosses, user's Cauchy loss, default stopping | " in table
     assert "| scikit-learn, Huber loss, default stopping | " in table
+
+
+def test_bench_out_of_core_runs_and_prints_its_tables(capsys):
+    pytest.importorskip("pyarrow")
+    bench = runpy.run_path(str(BENCHMARKS / "bench_out_of_core.py"))
+    bench["main"](["--quick"])
+    table = capsys.readouterr().out
+    assert "| sklosses iter_csv_chunks | " in table
+    assert "| sklosses Parquet, reading ahead | " in table
+    if sys.platform == "linux":
+        assert "| pandas chunks + scikit-learn partial_fit | " in table.split("Peak")[1]
