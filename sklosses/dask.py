@@ -82,10 +82,13 @@ def fit_distributed(estimator, X, y, *, epochs=5, classes=None):
 
 
 def _as_arrays(X, y):
+    # Partition lengths from the arrays' own graphs: a column read alone from
+    # Parquet may come in fewer, larger partitions than the frame it came
+    # from, which to_dask_array(lengths=True) refuses (dask 2026.8).
     if hasattr(X, "to_dask_array"):  # dask DataFrame or Series
-        X = X.to_dask_array(lengths=True)
+        X = X.to_dask_array().compute_chunk_sizes()
     if hasattr(y, "to_dask_array"):
-        y = y.to_dask_array(lengths=True)
+        y = y.to_dask_array().compute_chunk_sizes()
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
         raise ValueError(
             f"X must be 2-D and y 1-D with as many rows; got shapes {X.shape} "

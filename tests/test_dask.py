@@ -83,6 +83,33 @@ def test_parameter_mixing_matches_single_process_sgd(client, as_frame):
     )
 
 
+def test_a_dask_dataframe_read_from_parquet_trains_as_the_same_arrays(client, tmp_path):
+    from sklosses.dask import fit_distributed
+
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    X, y = (a.compute() for a in _logistic(40_000, 10_000))
+    columns = [f"x{k}" for k in range(X.shape[1])]
+    for part in range(4):  # a dataset of four files, a partition each
+        rows = slice(part * 10_000, (part + 1) * 10_000)
+        frame = pd.DataFrame(X[rows], columns=columns).assign(y=y[rows])
+        frame.to_parquet(tmp_path / f"part-{part}.parquet")
+    table = dd.read_parquet(tmp_path)
+    params = dict(loss="log_loss", learning_rate="auto", random_state=0)
+    from_parquet = fit_distributed(
+        SGDClassifier(**params), table[columns], table["y"], epochs=3
+    )
+    from_arrays = fit_distributed(
+        SGDClassifier(**params),
+        da.from_array(X, chunks=(10_000, X.shape[1])),
+        da.from_array(y, chunks=10_000),
+        epochs=3,
+    )
+    np.testing.assert_array_equal(from_parquet.coef_, from_arrays.coef_)
+    np.testing.assert_array_equal(from_parquet.intercept_, from_arrays.intercept_)
+
+
 def test_parameter_mixing_with_averaging_and_a_regressor(client):
     from sklosses.dask import fit_distributed
 
