@@ -430,3 +430,15 @@ def test_a_failed_fit_stops_the_reading_thread_and_closes_the_source():
     assert threading.active_count() == threads
     # Read: the chunk trained, the one refused, at most one ahead; then closed.
     assert len(log) <= 4 and log[-1] == "closed"
+
+
+def test_without_pandas_reading_a_csv_says_what_to_install(tmp_path, monkeypatch):
+    from sklosses._compare import DataError, read_csv
+
+    path = tmp_path / "data.csv"
+    path.write_text("x,y\n1,2\n")
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas fails
+    with pytest.raises(ImportError, match=r"iter_csv_chunks .*sklosses\[io\]"):
+        iter_csv_chunks(path, "y", 10)
+    with pytest.raises(DataError, match=r"python -m sklosses .*sklosses\[io\]"):
+        read_csv(path, "y")
