@@ -731,3 +731,22 @@ def test_a_plain_fit_after_an_averaged_one_keeps_no_averages(binary, estimator):
     model.set_params(average=False).fit(X, y)
     for name in ("_average_coef", "_average_intercept", "_standard_coef"):
         assert not hasattr(model, name)
+
+
+@pytest.mark.parametrize("multi_class", ["ovr", "multinomial"])
+def test_predict_is_the_sign_or_argmax_of_the_decision_function(
+    binary, multiclass, multilabel, multi_class
+):
+    params = dict(loss="log_loss", multi_class=multi_class, random_state=0)
+    for X, y in (binary, multiclass, multilabel):
+        model = SGDClassifier(**params).fit(X, y)
+        scores = model.decision_function(X)
+        if scores.ndim == 1:
+            assert_array_equal(model.predict(X), model.classes_[(scores > 0) * 1])
+        elif y.ndim == 2:
+            # Scores between 0 and the probability 1/2 tell a threshold of 0
+            # from one of 0.5.
+            assert ((scores > 0) & (scores < 0.5)).any()
+            assert_array_equal(model.predict(X), (scores > 0).astype(int))
+        else:
+            assert_array_equal(model.predict(X), model.classes_[scores.argmax(1)])

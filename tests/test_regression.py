@@ -283,6 +283,18 @@ def test_pickle_round_trip_gives_identical_predictions(data):
     assert restored.loss.delta == 0.3
 
 
+def test_dense_and_csr_rows_take_the_same_sample_weights(data):
+    X, y = data
+    X = X * (np.random.default_rng(0).uniform(size=X.shape) < 0.5)
+    weight = np.random.default_rng(1).uniform(0.1, 3.0, size=y.shape[0])
+    params = dict(random_state=0, fit_intercept=False)
+    dense = SGDRegressor(**params).fit(X, y, sample_weight=weight)
+    sparse = SGDRegressor(**params).fit(sp.csr_matrix(X), y, sample_weight=weight)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-13)
+    unweighted = SGDRegressor(**params).fit(X, y)
+    assert not np.allclose(unweighted.coef_, dense.coef_, rtol=1e-3)
+
+
 def test_dense_and_csr_give_the_same_model(data):
     X, y = data
     X = X * (np.random.default_rng(0).uniform(size=X.shape) < 0.5)
