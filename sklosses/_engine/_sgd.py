@@ -145,16 +145,91 @@ def sgd_epoch(
 
     The model has one row of ``coef`` (and one ``intercept``) per output:
     one for a binary or regression model, one per class for the multinomial
-    log loss (``multinomial``; ``y`` then holds class indices), which
-    updates every row with the softmax gradient. ``coef``, ``intercept``,
-    their averages and the L1 state ``l1_q`` change in place. Returns the new
-    ``t``, the cumulative L1 penalty ``l1_u``, the sum of weighted losses seen
-    during the pass, the sum of the penalties of the weights each sample saw
-    (as scikit-learn's objective counts them; zero for passive-aggressive
-    steps), how many derivatives exceeded ``MAX_DLOSS`` (a sign that SGD
-    diverges), and how many rows had a non-finite dot product with the
-    weights: a NaN or infinity in a row makes it so, which spares the
-    estimator a pass over the input to look for them up front.
+    log loss, which updates every row with the softmax gradient. Call it
+    with keywords: many parameters share a type, and a swap would run.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_samples * n_features,) or (nnz,)
+        The rows: a dense C-ordered ``X`` flattened, or a CSR matrix's
+        ``data``.
+    indices, indptr : ndarray of int32 or None
+        The CSR matrix's column indices and row pointers; None for dense
+        rows.
+    n_features : int
+        Columns of ``X``.
+    y : ndarray of shape (n_samples,)
+        Targets: -1/+1 or 0/1 for a binary model (the loss's label
+        encoding), class indices with ``multinomial``, values for a
+        regression.
+    sample_weight : ndarray of shape (n_samples,)
+        Weight of each visit of a row.
+    order : ndarray of int64
+        The rows to visit, in order; a row may appear more than once.
+    coef : ndarray of shape (n_outputs, n_features)
+        The weights, updated in place.
+    intercept : ndarray of shape (n_outputs,)
+        The intercepts, updated in place.
+    avg_coef : ndarray of shape (n_outputs, n_features) or (n_outputs, 0)
+        The averaged weights, updated in place when ``average``.
+    avg_intercept : ndarray of shape (n_outputs,)
+        The averaged intercepts, updated in place when ``average``.
+    l1_q : ndarray of shape (n_outputs, n_features) or (1, 0)
+        The L1 penalty each weight has received so far (Tsuruoka et al.),
+        updated in place; unused without an L1 penalty.
+    l1_u : float
+        The L1 penalty accumulated per weight so far.
+    kind : int
+        The loss: a built-in kernel's number, or a user loss's.
+    loss_params : ndarray of float64
+        The loss's parameters (thresholds, quantile).
+    multinomial : bool
+        Softmax cross-entropy over the rows of ``coef``.
+    penalty : int
+        ``NO_PENALTY``, ``L1``, ``L2`` or ``ELASTICNET``.
+    alpha : float
+        The penalty's strength, per visit.
+    l1_ratio : float
+        The elastic net's share of L1.
+    learning_rate : int
+        The schedule: ``CONSTANT``, ``OPTIMAL``, ``INVSCALING``,
+        ``ADAPTIVE``, ``PA1`` or ``PA2``.
+    eta : float
+        The step of the constant and adaptive schedules.
+    eta0 : float
+        The initial step of invscaling; the aggressiveness of PA-I/II.
+    power_t : float
+        The exponent of invscaling.
+    optimal_init : float
+        The offset ``t0`` of the optimal schedule (Bottou's heuristic).
+    t : float
+        Steps taken so far, plus one.
+    fit_intercept : bool
+        Whether the intercept is trained.
+    intercept_decay : float
+        Scale of the intercept's steps (0.01 for sparse rows, as
+        scikit-learn).
+    average : int
+        The step from which the average starts; 0 for no averaging.
+
+    Returns
+    -------
+    t : float
+        Steps taken, plus one.
+    l1_u : float
+        The cumulative L1 penalty.
+    sumloss : float
+        The sum of the weighted losses of the visits.
+    sumpenalty : float
+        The sum of the penalties of the weights each visit saw, as
+        scikit-learn's objective counts them (zero for passive-aggressive
+        steps).
+    n_clipped : int
+        Derivatives that exceeded ``MAX_DLOSS``: a sign that SGD diverges.
+    n_nonfinite : int
+        Rows whose dot product with the weights was not finite: a NaN or
+        infinity in a row makes it so, which spares the estimator a pass over
+        the input to look for them up front.
     """
     dense = indptr is None
     n_outputs = coef.shape[0]
@@ -359,8 +434,8 @@ def _touched_norms(indices, start, end, v, r):
     """Squared and absolute sums of the weights of ``v[r]`` a row touches."""
     sq = 0.0
     ab = 0.0
-    for k in range(start, end):
-        z = v[r, k - start] if indices is None else v[r, nb.uintp(indices[k])]
+    for p in range(start, end):
+        z = v[r, p - start] if indices is None else v[r, nb.uintp(indices[p])]
         sq += z * z
         ab += abs(z)
     return sq, ab
@@ -373,8 +448,8 @@ def _l1_truncate(data, indices, start, end, v, q, r, u, wscale, averaging, avg, 
     Each weight of ``v[r]`` receives the penalty ``u`` accumulated so far minus
     what it already received (``q[r]``), without crossing zero.
     """
-    for k in range(start, end):
-        j = k - start if indices is None else nb.uintp(indices[k])
+    for p in range(start, end):
+        j = p - start if indices is None else nb.uintp(indices[p])
         z = v[r, j]
         if wscale * z > 0.0:
             v[r, j] = max(0.0, z - (u + q[r, j]) / wscale)

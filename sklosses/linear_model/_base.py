@@ -468,18 +468,24 @@ class BaseSGD(BaseEstimator):
                 restart = False
             if hooks is not None:
                 hooks.begin_epoch()
-            # The order is made inside the call, so that the last epoch's is
-            # freed before this one's is built.
+            # Deleted after the call, so that the last epoch's order is freed
+            # before this one's is built.
+            order = visiting_order(rng, train, self.shuffle, data_bytes)
             t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite = kernels.sgd_epoch(
-                data, indices, indptr, n_features, y, sample_weight,
-                with_repeats(
-                    rng, visiting_order(rng, train, self.shuffle, data_bytes), repeats
-                ),
-                coef, intercept, average_coef, average_intercept, l1_q, l1_u,
-                kind, loss_params, multinomial, penalty, visit_alpha, l1_ratio,
-                learning_rate, eta, eta0, power_t,
-                optimal_init, t, bool(self.fit_intercept), intercept_decay, average,
+                data=data, indices=indices, indptr=indptr, n_features=n_features,
+                y=y, sample_weight=sample_weight,
+                order=with_repeats(rng, order, repeats),
+                coef=coef, intercept=intercept,
+                avg_coef=average_coef, avg_intercept=average_intercept,
+                l1_q=l1_q, l1_u=l1_u,
+                kind=kind, loss_params=loss_params, multinomial=multinomial,
+                penalty=penalty, alpha=visit_alpha, l1_ratio=l1_ratio,
+                learning_rate=learning_rate, eta=eta, eta0=eta0, power_t=power_t,
+                optimal_init=optimal_init, t=t,
+                fit_intercept=bool(self.fit_intercept),
+                intercept_decay=intercept_decay, average=average,
             )  # fmt: skip
+            del order
             # scikit-learn's objective: the mean over the epoch of each
             # sample's loss plus the penalty of the weights it saw.
             objective = (sumloss + visit_alpha * sumpenalty) / max(train.shape[0], 1)
