@@ -14,7 +14,7 @@ from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._engine import _sgd
 from .._engine._norms import squared_row_norms
@@ -276,6 +276,86 @@ class BaseSGD(BaseEstimator):
                 "coef_ is a sparse matrix, as sparsify() left it: call densify() "
                 "before training on from it."
             )
+
+    # -- the model's arrays ---------------------------------------------------
+
+    def _validate_training_data(self, X, y, first_call, **target_options):
+        """``X`` and ``y`` as the engine reads them: C-ordered float64 or
+        float32 rows, or CSR. Values are checked for NaN and infinity later,
+        during the first epoch (see :func:`check_finite`)."""
+        return validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+            order="C", accept_large_sparse=False, reset=first_call,
+            ensure_all_finite=False, **target_options,
+        )  # fmt: skip
+
+    def _allocate_coef(
+        self, coef_shape, n_outputs, dtype, coef_init, intercept_init, schedule
+    ):
+        """``coef_`` and ``intercept_`` from their initial values (zeros by
+        default) when there are none yet, and with averaging, the averages
+        and the step each starts from."""
+        if getattr(self, "coef_", None) is None:
+            self.coef_ = initial_values(coef_init, coef_shape, dtype, "coef_init")
+            self.intercept_ = initial_values(
+                intercept_init, (n_outputs,), dtype, "intercept_init"
+            )
+        if schedule.average and getattr(self, "_average_coef", None) is None:
+            self._standard_coef = self.coef_
+            self._standard_intercept = self.intercept_
+            self._average_coef = np.zeros(coef_shape, dtype=dtype)
+            self._average_intercept = np.zeros(n_outputs, dtype=dtype)
+            self._average_start = np.full(n_outputs, schedule.average, dtype=np.int64)
+
+    def _model_arrays(self, rows, dtype, schedule):
+        """The arrays the engine updates in place, for the models ``rows``:
+        coefficients and intercepts, as (n_models, n_features) and
+        (n_models,) views, their averages and the step each average starts
+        from."""
+        n_models = self.intercept_.shape[0]
+        if schedule.average:
+            return (
+                self._standard_coef.reshape(n_models, -1)[rows],
+                self._standard_intercept[rows],
+                self._average_coef.reshape(n_models, -1)[rows],
+                self._average_intercept[rows],
+                self._average_start[rows],
+            )
+        n_outputs = rows.stop - rows.start
+        return (
+            self.coef_.reshape(n_models, -1)[rows],
+            self.intercept_[rows],
+            np.zeros((n_outputs, 0), dtype=dtype),
+            np.zeros(n_outputs, dtype=dtype),
+            np.zeros(n_outputs, dtype=np.int64),
+        )
+
+    def _end_run(self, results, n_samples, schedule):
+        """Record the epochs of a run (one ``SGDResult`` per model), and
+        publish the averaged coefficients once the average has started."""
+        self.n_iter_ = max(result.n_iter for result in results)
+        self.t_ += self.n_iter_ * n_samples
+        if len(results) == 1:
+            curves = results[0].curves
+        else:
+            curves = {
+                name: _mean_curve([result.curves[name] for result in results])
+                for name in ("loss", "validation_loss", "validation_score")
+            }
+        self._extend_curves(curves)
+        if schedule.average:
+            use_average = schedule.average <= self.t_ - 1.0
+            self.coef_ = self._average_coef if use_average else self._standard_coef
+            self.intercept_ = (
+                self._average_intercept if use_average else self._standard_intercept
+            )
+
+    def _decision_function(self, X):
+        """``X @ coef_.T + intercept_``; raveled for a single output."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel() if scores.ndim == 1 or scores.shape[1] == 1 else scores
 
     # -- state ----------------------------------------------------------------
 
@@ -829,6 +909,32 @@ def validation_raw(X, rows, coef, intercept):
             block, coef.T, dense_output=True
         )
     return raw + intercept
+
+
+def validation_scorer(loss, X, rows, y_val, sample_weight_val, score):
+    """Early stopping's ``validation_callback``: the loss and the score of
+    coefficients on the held-out ``rows``, ``score(y_val, raw, weights)``
+    greater for better. A single output's raw scores are 1-D."""
+
+    def validate(coef, intercept):
+        raw = validation_raw(X, rows, coef, intercept)
+        if raw.shape[1] == 1:
+            raw = raw[:, 0]
+        return (
+            loss(y_val, raw, sample_weight=sample_weight_val),
+            score(y_val, raw, sample_weight_val),
+        )
+
+    return validate
+
+
+def _mean_curve(curves):
+    """Mean over models of per-epoch values; a model that stopped keeps its last."""
+    length = max(len(curve) for curve in curves)
+    if length == 0:
+        return []
+    padded = [curve + curve[-1:] * (length - len(curve)) for curve in curves]
+    return list(np.mean(padded, axis=0))
 
 
 def _row_blocks(X, rows):

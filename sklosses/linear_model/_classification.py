@@ -10,7 +10,6 @@ from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     check_classification_targets,
@@ -19,9 +18,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
@@ -31,8 +28,7 @@ from ._base import (
     MAX_INT,
     BaseSGD,
     fit_transaction,
-    initial_values,
-    validation_raw,
+    validation_scorer,
 )
 from ._callbacks import (
     CallbackSupportMixin,
@@ -390,37 +386,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         classes_from_y=False,
     ):
         first_call = not hasattr(self, "classes_")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            accept_large_sparse=False,
-            multi_output=True,
-            reset=first_call,
-            ensure_all_finite=False,  # see check_finite
-        )
+        X, y = self._validate_training_data(X, y, first_call, multi_output=True)
         y, labels, multilabel = _check_targets(y)
-        if first_call:
-            self.classes_ = _first_classes(labels, y, classes, classes_from_y)
-        else:
-            self._check_same_targets(classes, multilabel)
+        self._check_classes(labels, y, classes, multilabel, first_call, classes_from_y)
         n_classes = self.classes_.shape[0]
-        if not multilabel:
-            unseen = np.setdiff1d(labels, self.classes_, assume_unique=True)
-            if unseen.size:
-                raise ValueError(
-                    "classes should include all valid labels that can be in y: "
-                    f"y contains labels {unseen.tolist()} that are not in classes "
-                    f"{self.classes_.tolist()}."
-                )
-            if n_classes < 2:
-                raise ValueError(
-                    "The number of classes has to be greater than one; got "
-                    f"{n_classes} class"
-                )
         self._mode = self._resolve_mode(loss, n_classes, multilabel)
         n_models = 1 if self._mode == "binary" else n_classes
         # As scikit-learn: with early stopping, weights all zero get the
@@ -440,10 +409,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         schedule = self._make_schedule(
             X, weight, loss, getattr(self, "coef_", None) is None, row_norms=row_norms
         )
-        if getattr(self, "coef_", None) is None or coef_init is not None:
-            self._allocate_coef(
-                n_models, X.shape[1], X.dtype, coef_init, intercept_init, schedule
-            )
+        self._allocate_coef(
+            (n_models, X.shape[1]), n_models, X.dtype, coef_init, intercept_init,
+            schedule,
+        )  # fmt: skip
         self.loss_ = loss
 
         validation_mask = self._make_validation_split(X, y, sample_weight > 0)
@@ -464,22 +433,30 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             row_norms,
         )  # fmt: skip
 
-        self.n_iter_ = max(result.n_iter for result in results)
-        self.t_ += self.n_iter_ * X.shape[0]
-        self._extend_curves(
-            {
-                name: _mean_curve([result.curves[name] for result in results])
-                for name in ("loss", "validation_loss", "validation_score")
-            }
-        )
-        if schedule.average:
-            use_average = schedule.average <= self.t_ - 1.0
-            self.coef_ = self._average_coef if use_average else self._standard_coef
-            self.intercept_ = (
-                self._average_intercept if use_average else self._standard_intercept
-            )
+        self._end_run(results, X.shape[0], schedule)
         end_fit(context, self, X, y, sample_weight)
         return results
+
+    def _check_classes(self, labels, y, classes, multilabel, first_call, from_y):
+        """Set ``classes_`` on the first call; check the labels against them."""
+        if first_call:
+            self.classes_ = _first_classes(labels, y, classes, from_y)
+        else:
+            self._check_same_targets(classes, multilabel)
+        if multilabel:
+            return
+        unseen = np.setdiff1d(labels, self.classes_, assume_unique=True)
+        if unseen.size:
+            raise ValueError(
+                "classes should include all valid labels that can be in y: "
+                f"y contains labels {unseen.tolist()} that are not in classes "
+                f"{self.classes_.tolist()}."
+            )
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "The number of classes has to be greater than one; got "
+                f"{self.classes_.shape[0]} class"
+            )
 
     def _check_same_targets(self, classes, multilabel):
         """A later call's targets must be of the kind, and classes, of the first."""
@@ -514,42 +491,6 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         if self.multi_class == "multinomial" or (self.multi_class == "auto" and is_log):
             return "multinomial"
         return "ovr"
-
-    def _allocate_coef(
-        self, n_models, n_features, dtype, coef_init, intercept_init, schedule
-    ):
-        shape = (n_models, n_features)
-        self.coef_ = initial_values(coef_init, shape, dtype, "coef_init")
-        self.intercept_ = initial_values(
-            intercept_init, (n_models,), dtype, "intercept_init"
-        )
-        if schedule.average:
-            self._standard_coef = self.coef_
-            self._standard_intercept = self.intercept_
-            self._average_coef = np.zeros(shape, dtype=dtype)
-            self._average_intercept = np.zeros(n_models, dtype=dtype)
-            self._average_start = np.full(n_models, schedule.average, dtype=np.int64)
-
-    def _model_arrays(self, rows, dtype, schedule):
-        """The arrays the engine updates in place, for the models ``rows``:
-        coefficients, intercepts, their averages and the step each average
-        starts from."""
-        if schedule.average:
-            return (
-                self._standard_coef[rows],
-                self._standard_intercept[rows],
-                self._average_coef[rows],
-                self._average_intercept[rows],
-                self._average_start[rows],
-            )
-        n_outputs = rows.stop - rows.start
-        return (
-            self.coef_[rows],
-            self.intercept_[rows],
-            np.zeros((n_outputs, 0), dtype=dtype),
-            np.zeros(n_outputs, dtype=dtype),
-            np.zeros(n_outputs, dtype=np.int64),
-        )
 
     def _fit_binary_models(
         self, X, y, sample_weight, loss, schedule, max_iter, validation_mask, context,
@@ -592,12 +533,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             weight_k *= sample_weight
             callback = None
             if self.early_stopping:
-                callback = _binary_validation(
+                callback = validation_scorer(
                     loss,
                     X,
                     np.flatnonzero(validation_mask),
                     y_k[validation_mask],
                     sample_weight[validation_mask],
+                    _binary_accuracy,
                 )
             hooks = model_context = None
             if context is not None and len(positives) == 1:
@@ -648,12 +590,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         weight = sample_weight * self._class_weight(y)[y_index].astype(X.dtype)
         callback = None
         if self.early_stopping:
-            callback = _multinomial_validation(
+            callback = validation_scorer(
                 loss,
                 X,
                 np.flatnonzero(validation_mask),
                 y_index[validation_mask],
                 sample_weight[validation_mask],
+                _multinomial_accuracy,
             )
         seed = check_random_state(self.random_state).randint(MAX_INT)
         result = self._run_sgd(
@@ -699,10 +642,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             One column for binary problems, whose sign picks the class
             ``classes_[1]``; one per class or label otherwise.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        return self._decision_function(X)
 
     def predict(self, X):
         """Predict class labels, or the label indicator matrix.
@@ -816,28 +756,9 @@ def _first_classes(labels, y, classes, classes_from_y):
     return unique_labels(np.asarray(classes))
 
 
-def _mean_curve(curves):
-    """Mean over models of per-epoch values; a model that stopped keeps its last."""
-    length = max(len(curve) for curve in curves)
-    if length == 0:
-        return []
-    padded = [curve + curve[-1:] * (length - len(curve)) for curve in curves]
-    return list(np.mean(padded, axis=0))
+def _binary_accuracy(y, raw, sample_weight):
+    return float(np.average((raw > 0) == (y > 0), weights=sample_weight))
 
 
-def _binary_validation(loss, X, rows, y_val, sample_weight_val):
-    def score(coef, intercept):
-        raw = validation_raw(X, rows, coef, intercept)[:, 0]
-        accuracy = np.average((raw > 0) == (y_val > 0), weights=sample_weight_val)
-        return loss(y_val, raw, sample_weight=sample_weight_val), float(accuracy)
-
-    return score
-
-
-def _multinomial_validation(loss, X, rows, y_val, sample_weight_val):
-    def score(coef, intercept):
-        raw = validation_raw(X, rows, coef, intercept)
-        accuracy = np.average(raw.argmax(axis=1) == y_val, weights=sample_weight_val)
-        return loss(y_val, raw, sample_weight=sample_weight_val), float(accuracy)
-
-    return score
+def _multinomial_accuracy(y, raw, sample_weight):
+    return float(np.average(raw.argmax(axis=1) == y, weights=sample_weight))

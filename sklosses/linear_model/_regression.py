@@ -4,12 +4,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight
 
 from ..losses import Loss, loss_names
 from ..losses._registry import scikit_learn_loss_functions
@@ -18,8 +13,7 @@ from ._base import (
     BaseSGD,
     best_constant,
     fit_transaction,
-    initial_values,
-    validation_raw,
+    validation_scorer,
 )
 from ._callbacks import (
     CallbackSupportMixin,
@@ -309,131 +303,55 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self, X, y, sample_weight, loss, max_iter, coef_init, intercept_init
     ):
         first_call = getattr(self, "coef_", None) is None
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            accept_large_sparse=False,
-            y_numeric=True,
-            reset=first_call,
-            ensure_all_finite=False,  # see check_finite
-        )
+        X, y = self._validate_training_data(X, y, first_call, y_numeric=True)
         with np.errstate(over="ignore"):  # float64 targets beyond float32
             y = y.astype(X.dtype, copy=False)
         # Found here, after the conversion, as are targets of object dtype
         # (None), which scikit-learn's check lets through as non-numbers.
         assert_all_finite(y, input_name="y")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        n_features = X.shape[1]
-        if first_call:
-            self.coef_ = initial_values(coef_init, (n_features,), X.dtype, "coef_init")
-            if (
-                intercept_init is None
-                and self.fit_intercept
-                and self.learning_rate == "auto"
-            ):
-                # "auto" starts from the best constant: the target's mean for
-                # the squared loss, about its median for robust ones, which
-                # the steps of a bounded gradient take many epochs to reach.
-                intercept_init = best_constant(loss, y, sample_weight)
-            self.intercept_ = initial_values(
-                intercept_init, (1,), X.dtype, "intercept_init"
-            )
+        if (
+            first_call
+            and intercept_init is None
+            and self.fit_intercept
+            and self.learning_rate == "auto"
+        ):
+            # "auto" starts from the best constant: the target's mean for the
+            # squared loss, about its median for robust ones, which the steps
+            # of a bounded gradient take many epochs to reach.
+            intercept_init = best_constant(loss, y, sample_weight)
         row_norms = self._row_norms(X)
         schedule = self._make_schedule(
             X, sample_weight, loss, first_call, y=y, row_norms=row_norms
         )
-        if schedule.average and getattr(self, "_average_coef", None) is None:
-            self._standard_coef = self.coef_
-            self._standard_intercept = self.intercept_
-            self._average_coef = np.zeros(n_features, dtype=X.dtype)
-            self._average_intercept = np.zeros(1, dtype=X.dtype)
-            self._average_start = np.full(1, schedule.average, dtype=np.int64)
+        self._allocate_coef(
+            (X.shape[1],), 1, X.dtype, coef_init, intercept_init, schedule
+        )
         self.loss_ = loss
 
         validation_mask = self._make_validation_split(X, y, sample_weight > 0)
         callback = None
         if self.early_stopping:
-            callback = self._validation_callback(
+            callback = validation_scorer(
+                loss,
                 X,
                 np.flatnonzero(validation_mask),
                 y[validation_mask],
                 sample_weight[validation_mask],
+                _r2_score,
             )
         seed = check_random_state(self.random_state).randint(0, MAX_INT)
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
-        if schedule.average:
-            coef, intercept = self._standard_coef, self._standard_intercept
-            average_coef, average_intercept, average_start = (
-                self._average_coef,
-                self._average_intercept,
-                self._average_start,
-            )
-        else:
-            coef, intercept = self.coef_, self.intercept_
-            average_coef, average_intercept, average_start = (
-                np.zeros((1, 0), X.dtype),
-                np.zeros(1, X.dtype),
-                np.zeros(1, np.int64),
-            )
         result = self._run_sgd(
-            X,
-            y,
-            sample_weight,
-            coef.reshape(1, -1),
-            intercept,
-            average_coef.reshape(1, -1),
-            average_intercept,
-            average_start,
-            loss=loss,
-            schedule=schedule,
-            max_iter=max_iter,
-            validation_mask=validation_mask,
-            validation_callback=callback,
-            seed=seed,
-            hooks=epoch_hooks(context, self, X, y, sample_weight),
+            X, y, sample_weight, *self._model_arrays(slice(0, 1), X.dtype, schedule),
+            loss=loss, schedule=schedule, max_iter=max_iter,
+            validation_mask=validation_mask, validation_callback=callback,
+            seed=seed, hooks=epoch_hooks(context, self, X, y, sample_weight),
             row_norms=row_norms,
-        )
-        self.n_iter_ = result.n_iter
-        self.t_ += result.n_iter * X.shape[0]
-        self._extend_curves(result.curves)
-
-        if schedule.average:
-            if schedule.average <= self.t_ - 1.0:
-                self.coef_ = self._average_coef
-                self.intercept_ = self._average_intercept
-            else:
-                self.coef_ = self._standard_coef
-                self.intercept_ = self._standard_intercept
+        )  # fmt: skip
+        self._end_run([result], X.shape[0], schedule)
         end_fit(context, self, X, y, sample_weight)
         return result
-
-    def _validation_callback(self, X, rows, y_val, sample_weight_val):
-        loss = self.loss_
-
-        def score(coef, intercept):
-            raw = validation_raw(X, rows, coef, intercept)[:, 0]
-            return (
-                loss(y_val, raw, sample_weight=sample_weight_val),
-                self._score_raw(y_val, raw, sample_weight_val),
-            )
-
-        return score
-
-    @staticmethod
-    def _score_raw(y, raw, sample_weight):
-        from sklearn.metrics import r2_score
-
-        return r2_score(y, raw, sample_weight=sample_weight)
-
-    def _decision_function(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores.ravel()
 
     def predict(self, X):
         """Predict with the linear model.
@@ -454,3 +372,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _r2_score(y, raw, sample_weight):
+    from sklearn.metrics import r2_score
+
+    return r2_score(y, raw, sample_weight=sample_weight)
