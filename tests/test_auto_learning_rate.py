@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss, mean_squared_error
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.linear_model._base import SGDResult, split_heavy_rows
+from sklosses.linear_model._base import SGDResult
+from sklosses.linear_model._schedules import split_heavy_rows
 
 ALPHA = 1e-5
 N_TRAIN, N_TEST, N_FEATURES = 20_000, 20_000, 20

@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.linear_model._base import stratified_validation_mask
+from sklosses.linear_model._validation import stratified_validation_mask
 from sklosses.losses import (
     HingeLoss,
     HuberLoss,

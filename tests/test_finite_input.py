@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import ShuffleSplit
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.linear_model._base import stratified_validation_mask
+from sklosses.linear_model._validation import stratified_validation_mask
 
 N_SAMPLES = 200
 ESTIMATORS = {

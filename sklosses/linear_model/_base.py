@@ -1,20 +1,20 @@
-"""What SGDClassifier and SGDRegressor share: parameters, validation, epochs."""
+"""What SGDClassifier and SGDRegressor share: parameters, the model's arrays,
+and the epoch driver. Step sizes live in ``_schedules.py``, data checks and
+the held-out rows in ``_validation.py``."""
 
 import functools
 import time
 import warnings
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import _sgd
 from .._engine._norms import squared_row_norms
@@ -26,15 +26,23 @@ from ..losses import (
     get_loss,
     loss_names,
 )
+from ._schedules import (
+    AUTO_ALWAYS_RESTART,
+    AUTO_MAX_VISITS,
+    AUTO_OBJECTIVE_ROWS,
+    LEARNING_RATES,
+    Schedule,
+    auto_schedule,
+    split_heavy_rows,
+    training_objective,
+)
+from ._validation import (
+    check_finite,
+    initial_values,
+    row_values,
+    stratified_validation_mask,
+)
 
-LEARNING_RATES = {
-    "constant": _sgd.CONSTANT,
-    "optimal": _sgd.OPTIMAL,
-    "invscaling": _sgd.INVSCALING,
-    "adaptive": _sgd.ADAPTIVE,
-    "pa1": _sgd.PA1,
-    "pa2": _sgd.PA2,
-}
 PENALTIES = {
     None: _sgd.NO_PENALTY,
     "l1": _sgd.L1,
@@ -45,34 +53,6 @@ PENALTIES = {
 # gradient at every sample while most coefficients see few.
 SPARSE_INTERCEPT_DECAY = 0.01
 MAX_INT = np.iinfo(np.int32).max
-# Early stopping scores the validation rows this many at a time, so that they
-# are never copied out of the input as a whole.
-VALIDATION_BLOCK_ROWS = 4096
-# learning_rate="auto" sizes its steps for the rows up to this quantile of
-# the (weighted) squared row norms; heavier rows are visited more often, with
-# smaller steps (see split_heavy_rows).
-AUTO_SPLIT_QUANTILE = 0.9
-# A row is visited at most this many times per epoch; rows heavier still are
-# down-weighted, with a warning.
-AUTO_MAX_VISITS = 1000
-# learning_rate="auto" watches the training objective of the averaged model
-# on at most this many training rows, the same ones every epoch.
-AUTO_OBJECTIVE_ROWS = 10_000
-# From this epoch on, learning_rate="auto" restarts the average at every
-# power of two (see _run_sgd).
-AUTO_ALWAYS_RESTART = 16
-
-
-class Schedule(NamedTuple):
-    """Step sizes and averaging, as the engine takes them."""
-
-    learning_rate: int
-    eta0: float
-    power_t: float
-    average: int  # the step from which weights are averaged; 0: never
-    # learning_rate="auto": the weighted squared row norm the steps are sized
-    # for; heavier rows are split into several visits. 0: no splitting.
-    split_norm: float = 0.0
 
 
 class SGDResult:
@@ -250,7 +230,7 @@ class BaseSGD(BaseEstimator):
         if overflows.any():
             rows = np.flatnonzero(overflows)
             check_finite(X, self, rows=rows)  # raises for NaN or infinity
-            largest = np.abs(_row_values(X[rows[:AUTO_OBJECTIVE_ROWS]])).max()
+            largest = np.abs(row_values(X[rows[:AUTO_OBJECTIVE_ROWS]])).max()
             raise ValueError(
                 "learning_rate='auto' cannot derive a step size: the squared "
                 f"norm of {rows.shape[0]} rows overflows {X.dtype} (the largest "
@@ -788,146 +768,6 @@ class BaseSGD(BaseEstimator):
         return self
 
 
-def initial_values(values, shape, dtype, name):
-    """A copy of the initial ``values`` (zeros when ``None``) of the given shape.
-
-    As in scikit-learn, a single output's values may come raveled or as a
-    row: any shape equal to ``shape`` once its axes of length 1 are dropped.
-    """
-    if values is None:
-        return np.zeros(shape, dtype=dtype)
-    array = np.array(values, dtype=dtype)
-    if array.squeeze().shape != tuple(n for n in shape if n != 1):
-        raise ValueError(
-            f"Provided {name} does not match dataset: expected shape {shape}, "
-            f"got {array.shape}."
-        )
-    return array.reshape(shape)
-
-
-def stratified_validation_mask(y, test_size, random_state):
-    """Mask of the test rows, each class giving its share of ``y``.
-
-    What ``StratifiedShuffleSplit`` gives, with its errors, in a fraction of
-    its memory: it collects the rows in Python lists, about 40 bytes a row,
-    which made the split the peak of a fit with early stopping (27 MiB on
-    400,000 rows). Each class gives the test set its share of ``test_size``
-    rows, rounded by largest remainder; the rows are drawn at random.
-    """
-    n_samples = y.shape[0]
-    classes = np.unique(y)
-    codes = np.searchsorted(classes, y)
-    counts = np.bincount(codes, minlength=classes.shape[0])
-    if counts.min() < 2:
-        raise ValueError(
-            "The least populated classes in y have only 1 member, which is too "
-            "few. The minimum number of groups for any class cannot be less than "
-            f"2. Classes with too few members are: {classes[counts < 2].tolist()}"
-        )
-    n_test = int(np.ceil(test_size * n_samples))
-    n_train = n_samples - n_test
-    for name, size in (("train", n_train), ("test", n_test)):
-        if size < classes.shape[0]:
-            raise ValueError(
-                f"The {name}_size = {size} should be greater or equal to the "
-                f"number of classes = {classes.shape[0]}"
-            )
-    share = counts * (n_test / n_samples)
-    n_test_per_class = np.floor(share).astype(np.intp)
-    remainder = n_test - n_test_per_class.sum()
-    largest_remainders = np.argsort(n_test_per_class - share, kind="stable")
-    n_test_per_class[largest_remainders[:remainder]] += 1
-    rows_by_class = np.argsort(codes, kind="stable")
-    del codes
-    rng = check_random_state(random_state)
-    test_mask = np.zeros(n_samples, dtype=bool)
-    start = 0
-    for count, n_test_class in zip(counts, n_test_per_class, strict=True):
-        rows = rows_by_class[start : start + count]
-        test_mask[rows[rng.permutation(count)[:n_test_class]]] = True
-        start += count
-    return test_mask
-
-
-def check_finite(X, estimator, rows=None):
-    """Raise scikit-learn's error when ``X``, or its ``rows``, holds NaN or inf.
-
-    Fits do not look for them up front, a pass over the whole input: the
-    engine's dot products read every value of the rows it trains on, and it
-    counts the rows whose dot product is not finite; only then is ``X``
-    checked, to name the problem (or find none: the model diverged). The
-    rows the engine never reads, held out for early stopping, are checked
-    here as ``rows``, a block at a time.
-    """
-    if rows is not None and all(
-        np.isfinite(_row_values(block)).all() for _, block in _row_blocks(X, rows)
-    ):
-        return
-    check_array(X, accept_sparse="csr", dtype=None, input_name="X", estimator=estimator)
-
-
-def training_objective(
-    loss, X, y, sample_weight, rows, rng, multinomial, penalty, alpha, l1_ratio
-):
-    """``objective(coef, intercept)``: the training objective, weighted mean
-    loss plus penalty, on at most ``AUTO_OBJECTIVE_ROWS`` of ``rows``.
-
-    The same rows every epoch, drawn from those of positive weight, so that
-    the objective's changes are the model's, not the sample's.
-    """
-    rows = rows[sample_weight[rows] > 0]
-    if rows.shape[0] > AUTO_OBJECTIVE_ROWS:
-        rows = np.sort(rng.choice(rows, AUTO_OBJECTIVE_ROWS, replace=False))
-    y_rows, weights = y[rows], sample_weight[rows]
-    l1 = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
-
-    def objective(coef, intercept):
-        raw = validation_raw(X, rows, coef, intercept)
-        value = loss(y_rows, raw if multinomial else raw[:, 0], sample_weight=weights)
-        if penalty is not None:
-            value += alpha * (
-                (1.0 - l1) * 0.5 * float(np.sum(coef * coef))
-                + l1 * float(np.abs(coef).sum())
-            )
-        return value
-
-    return objective
-
-
-def _row_values(block):
-    return block.data if sp.issparse(block) else block
-
-
-def validation_raw(X, rows, coef, intercept):
-    """``X[rows] @ coef.T + intercept``, computed a block of rows at a time.
-
-    Returns an array of shape (len(rows), n_outputs).
-    """
-    raw = np.empty((rows.shape[0], coef.shape[0]), dtype=np.result_type(X, coef))
-    for start, block in _row_blocks(X, rows):
-        raw[start : start + block.shape[0]] = safe_sparse_dot(
-            block, coef.T, dense_output=True
-        )
-    return raw + intercept
-
-
-def validation_scorer(loss, X, rows, y_val, sample_weight_val, score):
-    """Early stopping's ``validation_callback``: the loss and the score of
-    coefficients on the held-out ``rows``, ``score(y_val, raw, weights)``
-    greater for better. A single output's raw scores are 1-D."""
-
-    def validate(coef, intercept):
-        raw = validation_raw(X, rows, coef, intercept)
-        if raw.shape[1] == 1:
-            raw = raw[:, 0]
-        return (
-            loss(y_val, raw, sample_weight=sample_weight_val),
-            score(y_val, raw, sample_weight_val),
-        )
-
-    return validate
-
-
 def _mean_curve(curves):
     """Mean over models of per-epoch values; a model that stopped keeps its last."""
     length = max(len(curve) for curve in curves)
@@ -935,114 +775,3 @@ def _mean_curve(curves):
         return []
     padded = [curve + curve[-1:] * (length - len(curve)) for curve in curves]
     return list(np.mean(padded, axis=0))
-
-
-def _row_blocks(X, rows):
-    """``(start, X[rows[start : start + VALIDATION_BLOCK_ROWS]])``, block by block.
-
-    The held-out rows are read this way, never copied out of ``X`` at once.
-    """
-    for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
-        yield start, X[rows[start : start + VALIDATION_BLOCK_ROWS]]
-
-
-def auto_schedule(X, y, sample_weight, loss, fit_intercept, row_norms):
-    """The :class:`Schedule` of ``learning_rate="auto"``.
-
-    Averaged SGD after Bach & Moulines (2013), with steps sized for ``R^2``,
-    the 90th percentile of the rows' weighted squared norms (``row_norms``,
-    the intercept counting as a feature of 1):
-
-    - a loss whose gradient is ``smoothness``-Lipschitz takes the constant
-      step ``1 / (2 smoothness R^2)``;
-    - a loss whose gradient jumps takes steps decreasing as ``eta0 /
-      sqrt(t)``, ``eta0 = sqrt(d) s / R^2`` for ``d`` non-zeros per row and
-      ``s`` the root mean square of the regression targets ``y`` (1 without
-      them): the classic non-smooth rate, where ``sqrt(d) s / R`` stands for
-      the unknown size of the solution. The gradient of such a loss does not
-      grow with the residual, so without ``s`` a target far from zero would
-      take many epochs to reach.
-
-    A step sized for the largest row would crawl on tables whose few
-    largest rows are hundreds of times the typical one; a step sized for
-    the typical row would overshoot those few, by orders of magnitude, and
-    the average never recovers (the squared loss was 726 times least
-    squares' RMSE on one fold of a table of prices). So the rows heavier
-    than ``R^2`` are split instead: each epoch visits them several times,
-    each visit with its share of their weight (:func:`split_heavy_rows`),
-    which keeps every visit's step stable and the objective the same.
-
-    The average starts halfway through the first epoch (tail averaging):
-    the first steps, from zero to near the solution, would otherwise weigh
-    on it for many epochs.
-    """
-    r2 = sample_weight * row_norms
-    if not r2.max(initial=0.0) > 0:
-        raise ValueError(
-            "learning_rate='auto' cannot derive a step size: the rows are all "
-            "zero (or have zero weight). Set learning_rate and eta0."
-        )
-    split_norm = float(np.quantile(r2[r2 > 0], AUTO_SPLIT_QUANTILE))
-    average = max(1, X.shape[0] // 2)
-    if loss.smoothness is not None:
-        eta0 = 1.0 / (2.0 * loss.smoothness * split_norm)
-        return Schedule(_sgd.CONSTANT, eta0, 0.0, average, split_norm)
-    nnz = X.nnz / X.shape[0] if sp.issparse(X) else X.shape[1]
-    scale = 1.0 if y is None else max(float(np.sqrt(np.mean(y**2))), 1e-12)
-    eta0 = np.sqrt(nnz + fit_intercept) * scale / r2.mean()
-    return Schedule(_sgd.INVSCALING, eta0, 0.5, average, split_norm)
-
-
-def best_constant(loss, y, sample_weight):
-    """The constant prediction that minimizes the weighted loss of ``y``.
-
-    Found by bisection on the sign of the loss's gradient between the
-    smallest and largest target, on at most ``AUTO_OBJECTIVE_ROWS`` evenly
-    spaced rows: the mean for the squared loss, the median for the absolute
-    loss, a quantile for the quantile loss.
-    """
-    step = max(1, y.shape[0] // AUTO_OBJECTIVE_ROWS)
-    y, sample_weight = y[::step].astype(float), sample_weight[::step]
-    low, high = float(y.min()), float(y.max())
-    for _ in range(100):
-        middle = 0.5 * (low + high)
-        if middle in (low, high):
-            break
-        gradient = sample_weight @ loss.gradient(y, np.full_like(y, middle))
-        if gradient > 0:
-            high = middle
-        else:
-            low = middle
-    return 0.5 * (low + high)
-
-
-def split_heavy_rows(sample_weight, row_norms, rows, split_norm):
-    """Visits and weights that keep every visit's step sized for ``split_norm``.
-
-    A row whose weighted squared norm ``r`` exceeds ``split_norm`` is visited
-    ``ceil(r / split_norm)`` times per epoch, each visit with that share of
-    its weight: the epoch's expected update, and so the objective SGD
-    minimizes, stay the same (importance sampling by norm, without its
-    randomness), while no visit overshoots. Beyond ``AUTO_MAX_VISITS``
-    visits, a row's weight is cut instead, so that its visits stay stable.
-
-    Returns
-    -------
-    weights : ndarray
-        The weight of one visit of each row; ``sample_weight`` itself when
-        no row is split.
-    repeats : ndarray of int
-        The rows among ``rows`` to visit again, once per extra visit.
-    n_cut : int
-        How many rows among ``rows`` had their weight cut.
-    """
-    r2 = sample_weight * row_norms
-    visits = np.clip(np.ceil(r2 / split_norm), 1, AUTO_MAX_VISITS)
-    heavy = rows[visits[rows] > 1]
-    if heavy.shape[0] == 0:
-        return sample_weight, heavy, 0
-    weights = (sample_weight / visits).astype(sample_weight.dtype, copy=False)
-    cut = r2 > AUTO_MAX_VISITS * split_norm
-    weights[cut] = split_norm / row_norms[cut]
-    repeats = np.repeat(heavy, visits[heavy].astype(np.intp) - 1)
-    return weights, repeats, int(np.count_nonzero(cut[rows]))

@@ -28,7 +28,6 @@ from ._base import (
     MAX_INT,
     BaseSGD,
     fit_transaction,
-    validation_scorer,
 )
 from ._callbacks import (
     CallbackSupportMixin,
@@ -37,6 +36,7 @@ from ._callbacks import (
     end_fit,
     epoch_hooks,
 )
+from ._validation import validation_scorer
 
 # Recent scikit-learn refuses sample weights that are all zero unless told
 # not to; older versions have no such check, nor the keyword.

@@ -11,9 +11,7 @@ from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
     MAX_INT,
     BaseSGD,
-    best_constant,
     fit_transaction,
-    validation_scorer,
 )
 from ._callbacks import (
     CallbackSupportMixin,
@@ -21,6 +19,8 @@ from ._callbacks import (
     end_fit,
     epoch_hooks,
 )
+from ._schedules import best_constant
+from ._validation import validation_scorer
 
 
 class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
