@@ -750,3 +750,15 @@ def test_predict_is_the_sign_or_argmax_of_the_decision_function(
             assert_array_equal(model.predict(X), (scores > 0).astype(int))
         else:
             assert_array_equal(model.predict(X), model.classes_[scores.argmax(1)])
+
+
+@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
+def test_averaging_switched_on_between_partial_fit_calls(binary, estimator):
+    X, y = binary
+    fit_params = {"classes": [0, 1]} if estimator is SGDClassifier else {}
+    model = estimator(random_state=0).partial_fit(X[:200], y[:200], **fit_params)
+    model.set_params(average=True).partial_fit(X[200:], y[200:], **fit_params)
+    # The average starts with the second call: the coefficients are its mean.
+    assert model.t_ - 1 == X.shape[0]
+    assert np.isfinite(model.coef_).all()
+    assert not np.array_equal(model.coef_, model._standard_coef)
