@@ -41,6 +41,7 @@ from ._validation import (
     initial_values,
     row_values,
     stratified_validation_mask,
+    validation_scorer,
 )
 
 PENALTIES = {
@@ -239,16 +240,29 @@ class BaseSGD(BaseEstimator):
             )
         return norms
 
-    def _initial_coef(self, coef_init, intercept_init):
-        """What ``fit`` starts from: the given values, else, with
-        ``warm_start``, the fitted ones (``None``: zeros)."""
+    def _begin_fit(self, coef_init, intercept_init):
+        """Check the parameters and forget any earlier model, as ``fit``
+        does. Returns the loss and what ``fit`` starts from: the given
+        values, else, with ``warm_start``, the fitted ones (``None``: zeros)."""
+        loss = self._get_loss()
+        self._more_validate_params(loss)
         if self.warm_start and getattr(self, "coef_", None) is not None:
             self._check_dense_coef()
             if coef_init is None:
                 coef_init = self.coef_
             if intercept_init is None:
                 intercept_init = self.intercept_
-        return coef_init, intercept_init
+        self._start_anew()
+        return loss, coef_init, intercept_init
+
+    def _begin_partial_fit(self):
+        """The loss, the parameters checked on a first ``partial_fit``."""
+        loss = self._get_loss()
+        self._check_dense_coef()
+        if getattr(self, "coef_", None) is None:
+            self._more_validate_params(loss, for_partial_fit=True)
+            self._start_anew()
+        return loss
 
     def _check_dense_coef(self):
         if sp.issparse(getattr(self, "coef_", None)):
@@ -412,6 +426,15 @@ class BaseSGD(BaseEstimator):
             )
         check_finite(X, self, rows=np.flatnonzero(validation_mask))
         return validation_mask
+
+    def _early_stopping_scorer(self, loss, X, y, sample_weight, mask, score):
+        """With ``early_stopping``, the ``validation_callback`` of the engine:
+        the loss and ``score`` of coefficients on the held-out rows
+        ``mask``; ``None`` otherwise."""
+        if not self.early_stopping:
+            return None
+        rows = np.flatnonzero(mask)
+        return validation_scorer(loss, X, rows, y[mask], sample_weight[mask], score)
 
     # -- the epochs -----------------------------------------------------------
 

@@ -36,7 +36,7 @@ from ._callbacks import (
     end_fit,
     epoch_hooks,
 )
-from ._validation import validation_scorer
+from ._docs import fill_doc
 
 # Recent scikit-learn refuses sample weights that are all zero unless told
 # not to; older versions have no such check, nor the keyword.
@@ -59,6 +59,7 @@ def _loss_is_probabilistic(estimator):
     return True
 
 
+@fill_doc
 class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     r"""Linear classifiers fitted by stochastic gradient descent on a chosen loss.
 
@@ -90,65 +91,26 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         ``"modified_huber"``, ``"squared_hinge"``, ``"perceptron"``, and the
         regression losses, trained on -1/+1 targets. ``"log_loss"`` and
         ``"modified_huber"`` give probabilities.
-    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
-        The regularization term.
-    alpha : float, default=0.0001
-        Constant that multiplies the regularization term; also sets the step
-        size of ``learning_rate="optimal"``.
-    l1_ratio : float or None, default=0.15
-        Elastic-net mixing: 0 is pure L2, 1 pure L1.
+    %(penalty)s
+    %(alpha)s
+    %(l1_ratio)s
     fit_intercept : bool, default=True
         Whether to fit intercepts.
-    max_iter : int, default=1000
-        Maximum number of epochs in ``fit``.
-    tol : float or None, default=1e-3
-        Training stops when the watched quantity (the training objective,
-        or the validation score with ``early_stopping``) has not improved by
-        ``tol`` for ``n_iter_no_change`` consecutive epochs. With
-        ``learning_rate="auto"`` it is relative: training stops once the
-        objective is within about ``tol`` times its value of its minimum
-        (estimated as its last decrease times the epochs run). ``None``
-        never stops early.
-    shuffle : bool or {"blocks", "permutation"}, default=True
-        The order of the samples in each epoch. True, or "blocks", visits
-        random blocks of 16 consecutive samples, 16 blocks at a time and 8
-        samples of each in turn: as good as a random permutation for SGD, even
-        on data sorted by class, at a third of its cost on large data; data
-        under 16 MiB, which stays in cache, is permuted instead.
-        "permutation" visits a fresh random permutation, as scikit-learn
-        does. False visits the samples in order.
-    verbose : int, default=0
-        Print one line per epoch when positive.
+    %(max_iter_tol_shuffle_verbose)s
     epsilon : float, default=0.1
         Threshold of ``"huber"`` and the epsilon-insensitive losses given by
         name.
     n_jobs : int or None, default=None
         Threads fitting one-vs-rest and multilabel models; the compiled loop
         releases the GIL. Results do not depend on it.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling and the validation split.
+    %(random_state)s
     learning_rate : str, default="optimal"
         The step-size schedule: ``"optimal"``, ``"constant"``,
         ``"invscaling"``, ``"adaptive"``, ``"pa1"``, ``"pa2"`` as in
         scikit-learn (PA-I and PA-II only with the hinge loss), or
         ``"auto"``. The default is scikit-learn's; it needs ``alpha`` and
         ``eta0`` tuned to converge in few epochs.
-        ``"auto"``, recommended, needs no tuning: averaged SGD (Bach &
-        Moulines, 2013) with steps sized for ``R^2``, the 90th percentile of
-        the rows' weighted squared norms: a constant ``1 / (2 L R^2)`` for a
-        loss of smoothness ``L``, steps decreasing as ``1 / sqrt(t)`` for
-        losses whose gradient jumps (hinge, absolute, quantile,
-        epsilon-insensitive). Rows heavier than ``R^2`` are visited several
-        times per epoch, each visit with its share of their weight, so that
-        no step overshoots and the objective stays the same. The fit
-        watches the training objective of the average, which restarts when
-        it lags, and stops once that objective is estimated within ``tol``
-        of its minimum; a regression starts from the best constant.
-        ``eta0`` and ``power_t`` are ignored. It lands within 1% of the
-        optimum in one epoch on the benchmark's problems of 100,000 rows and
-        in one to four on small datasets, and within 2% of the
-        exact optimum's held-out loss on every fold of ten real tables.
-        ``partial_fit`` derives the step from its first batch.
+        %(auto)s
     eta0 : float, default=0.01
         Initial step size for the "constant", "invscaling" and "adaptive"
         schedules; the aggressiveness of "pa1" and "pa2".
@@ -161,15 +123,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         Share of the data held out with ``early_stopping``, drawn class by
         class so that each class keeps its share (as
         ``StratifiedShuffleSplit`` does, though not the same rows).
-    n_iter_no_change : int, default=5
-        Epochs without improvement before stopping.
+    %(n_iter_no_change)s
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights.
-    warm_start : bool, default=False
-        Start ``fit`` from the previous solution.
-    average : bool or int, default=False
-        Average the weights over the steps, from the start when ``True``,
-        from the given sample count otherwise.
+    %(warm_start_average)s
     multi_class : {"auto", "ovr", "multinomial"}, default="auto"
         How more than two classes are fitted: ``"ovr"``, one binary model
         per class as scikit-learn does; ``"multinomial"``, one softmax model
@@ -187,31 +144,17 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         The class labels; for multilabel targets, the column indices.
     n_iter_ : int
         Epochs run (the most of any one-vs-rest model).
-    t_ : float
-        Number of weight updates performed, plus one.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Feature names, when ``X`` has string column names.
-    loss_ : Loss
-        The loss object trained on.
+    %(common_attributes)s
     loss_curve_ : list of float
         Mean training objective (weighted loss plus penalty) per epoch (with
         ``learning_rate="auto"``, that of the averaged model at the end of
         the epoch, on up to 10,000 training rows); the mean over the binary
         models for one-vs-rest and multilabel targets.
-    validation_loss_curve_ : list of float
-        With ``early_stopping``: the mean loss on the validation split per
-        epoch.
+    %(validation_loss_curve_)s
     validation_score_curve_ : list of float
         With ``early_stopping``: the accuracy on the validation split per
         epoch (the binary models' mean for one-vs-rest and multilabel).
-    best_epoch_ : int
-        With ``early_stopping``, the epoch (counted from 1 over the curves)
-        of the best validation score, from which early stopping counted
-        ``n_iter_no_change``; otherwise the epoch of the lowest training
-        objective in ``loss_curve_``. The coefficients are those of the last
-        epoch, as in scikit-learn.
+    %(best_epoch_)s
 
     See Also
     --------
@@ -300,14 +243,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by SGD over up to ``max_iter`` epochs.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. C-ordered float64/float32 arrays and CSR matrices
-            are used in place, without a copy.
+        %(X_fit)s
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a 2-D indicator matrix of labels (multilabel).
         coef_init : ndarray of shape (n_classes, n_features), default=None
@@ -317,15 +259,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples, multiplied by ``class_weight``.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(returns_fitted)s
         """
-        loss = self._get_loss()
-        self._more_validate_params(loss)
-        coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
-        self._start_anew()
+        loss, coef_init, intercept_init = self._begin_fit(coef_init, intercept_init)
         results = self._partial_fit(
             X, y, None, sample_weight, loss, self.max_iter, coef_init, intercept_init,
             classes_from_y=True,
@@ -335,13 +271,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD over the given samples.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A batch of training data.
+        %(X_batch)s
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Its class labels, or its label indicator matrix.
         classes : array-like of shape (n_classes,), default=None
@@ -350,26 +286,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples, multiplied by ``class_weight``.
 
-        Returns
-        -------
-        self : object
-            The updated estimator.
+        %(returns_updated)s
         """
-        loss = self._get_loss()
-        self._check_dense_coef()
-        if not hasattr(self, "classes_"):
-            self._more_validate_params(loss, for_partial_fit=True)
-            if self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight 'balanced' is not supported for partial_fit. In "
-                    "order to use 'balanced' weights, use compute_class_weight("
-                    "'balanced', classes=classes, y=y). In place of y you can use "
-                    "a large enough sample of the full training set target to "
-                    "properly estimate the class frequency distributions. Pass the "
-                    "resulting weights as the class_weight parameter. (The class "
-                    "frequencies of one batch are not those of the data.)"
-                )
-            self._start_anew()
+        loss = self._begin_partial_fit()
         self._partial_fit(X, y, classes, sample_weight, loss, 1, None, None)
         return self
 
@@ -436,6 +355,19 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         self._end_run(results, X.shape[0], schedule)
         end_fit(context, self, X, y, sample_weight)
         return results
+
+    def _more_validate_params(self, loss, for_partial_fit=False):
+        super()._more_validate_params(loss, for_partial_fit)
+        if for_partial_fit and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In "
+                "order to use 'balanced' weights, use compute_class_weight("
+                "'balanced', classes=classes, y=y). In place of y you can use "
+                "a large enough sample of the full training set target to "
+                "properly estimate the class frequency distributions. Pass the "
+                "resulting weights as the class_weight parameter. (The class "
+                "frequencies of one batch are not those of the data.)"
+            )
 
     def _check_classes(self, labels, y, classes, multilabel, first_call, from_y):
         """Set ``classes_`` on the first call; check the labels against them."""
@@ -531,16 +463,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             weight_k = np.where(positive, positive_weights[k], negative_weights[k])
             weight_k = weight_k.astype(X.dtype, copy=False)
             weight_k *= sample_weight
-            callback = None
-            if self.early_stopping:
-                callback = validation_scorer(
-                    loss,
-                    X,
-                    np.flatnonzero(validation_mask),
-                    y_k[validation_mask],
-                    sample_weight[validation_mask],
-                    _binary_accuracy,
-                )
+            callback = self._early_stopping_scorer(
+                loss, X, y_k, sample_weight, validation_mask, _binary_accuracy
+            )
             hooks = model_context = None
             if context is not None and len(positives) == 1:
                 hooks = epoch_hooks(context, self, X, y, sample_weight)
@@ -588,16 +513,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         """The softmax model over all classes; returns its ``SGDResult`` in a list."""
         y_index = np.searchsorted(self.classes_, y)
         weight = sample_weight * self._class_weight(y)[y_index].astype(X.dtype)
-        callback = None
-        if self.early_stopping:
-            callback = validation_scorer(
-                loss,
-                X,
-                np.flatnonzero(validation_mask),
-                y_index[validation_mask],
-                sample_weight[validation_mask],
-                _multinomial_accuracy,
-            )
+        callback = self._early_stopping_scorer(
+            loss, X, y_index, sample_weight, validation_mask, _multinomial_accuracy
+        )
         seed = check_random_state(self.random_state).randint(MAX_INT)
         result = self._run_sgd(
             X, y_index.astype(X.dtype), weight,
@@ -627,14 +545,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     # -- predicting ---------------------------------------------------------------
-
+    @fill_doc
+    @fill_doc
     def decision_function(self, X):
         """Raw scores ``X @ coef_.T + intercept_``: logits for the log loss.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        %(X_predict)s
 
         Returns
         -------
@@ -644,13 +560,12 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         """
         return self._decision_function(X)
 
+    @fill_doc
+    @fill_doc
     def predict(self, X):
         """Predict class labels, or the label indicator matrix.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        %(X_predict)s
 
         Returns
         -------
@@ -664,7 +579,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[scores.argmax(axis=1)]
 
+    @fill_doc
     @available_if(_loss_is_probabilistic)
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities, for the log and modified Huber losses.
 
@@ -673,10 +590,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         over the classes as in scikit-learn. Multilabel: each label's
         probability.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        %(X_predict)s
 
         Returns
         -------
@@ -689,14 +603,13 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         proba = self.loss_.inverse_link(scores)
         return proba if self._mode == "multilabel" else normalize_ovr_proba(proba)
 
+    @fill_doc
     @available_if(_loss_is_probabilistic)
+    @fill_doc
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        %(X_predict)s
 
         Returns
         -------

@@ -19,10 +19,11 @@ from ._callbacks import (
     end_fit,
     epoch_hooks,
 )
+from ._docs import fill_doc
 from ._schedules import best_constant
-from ._validation import validation_scorer
 
 
+@fill_doc
 class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     """Linear regression fitted by stochastic gradient descent on a chosen loss.
 
@@ -52,42 +53,16 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         ``"absolute_error"`` (``"absolute"``), ``"quantile"``. Names take
         their threshold from ``epsilon`` as in scikit-learn; objects carry
         their own parameters.
-    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
-        The regularization term.
-    alpha : float, default=0.0001
-        Constant that multiplies the regularization term; also sets the
-        step size of ``learning_rate="optimal"``.
-    l1_ratio : float or None, default=0.15
-        Elastic-net mixing: 0 is pure L2, 1 pure L1. Only used with
-        ``penalty="elasticnet"``.
+    %(penalty)s
+    %(alpha)s
+    %(l1_ratio)s
     fit_intercept : bool, default=True
         Whether to fit an intercept.
-    max_iter : int, default=1000
-        Maximum number of epochs (passes over the data) in ``fit``.
-    tol : float or None, default=1e-3
-        Training stops when the watched quantity (the training objective,
-        or the validation score with ``early_stopping``) has not improved by
-        ``tol`` for ``n_iter_no_change`` consecutive epochs. With
-        ``learning_rate="auto"`` it is relative: training stops once the
-        objective is within about ``tol`` times its value of its minimum
-        (estimated as its last decrease times the epochs run). ``None``
-        never stops early.
-    shuffle : bool or {"blocks", "permutation"}, default=True
-        The order of the samples in each epoch. True, or "blocks", visits
-        random blocks of 16 consecutive samples, 16 blocks at a time and 8
-        samples of each in turn: as good as a random permutation for SGD, even
-        on data sorted by class, at a third of its cost on large data; data
-        under 16 MiB, which stays in cache, is permuted instead.
-        "permutation" visits a fresh random permutation, as scikit-learn
-        does. False visits the samples in order.
-    verbose : int, default=0
-        Print one line per epoch when positive.
+    %(max_iter_tol_shuffle_verbose)s
     epsilon : float, default=0.1
         Threshold of ``"huber"``, ``"epsilon_insensitive"`` and
         ``"squared_epsilon_insensitive"`` given by name.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling and the validation split. Equal seeds and data
-        give bit-identical coefficients.
+    %(random_state)s
     learning_rate : str, default="invscaling"
         The step-size schedule, one of ``"invscaling"``, ``"constant"``,
         ``"optimal"``, ``"adaptive"``, ``"pa1"``, ``"pa2"``, ``"auto"``:
@@ -96,22 +71,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         heuristic), ``eta0`` divided by 5 whenever progress stalls
         (adaptive), or the passive-aggressive steps PA-I and PA-II with
         aggressiveness ``eta0`` (only with ``"epsilon_insensitive"``).
-        ``"auto"``, recommended, needs no tuning: averaged SGD (Bach &
-        Moulines, 2013) with steps sized for ``R^2``, the 90th percentile of
-        the rows' weighted squared norms: a constant ``1 / (2 L R^2)`` for a
-        loss of smoothness ``L``, steps decreasing as ``1 / sqrt(t)`` for
-        losses whose gradient jumps (hinge, absolute, quantile,
-        epsilon-insensitive). Rows heavier than ``R^2`` are visited several
-        times per epoch, each visit with its share of their weight, so that
-        no step overshoots and the objective stays the same. The fit
-        watches the training objective of the average, which restarts when
-        it lags, and stops once that objective is estimated within ``tol``
-        of its minimum; a regression starts from the best constant.
-        ``eta0`` and ``power_t`` are ignored. It lands within 1% of the
-        optimum in one epoch on the benchmark's problems of 100,000 rows and
-        in one to four on small datasets, and within 2% of the
-        exact optimum's held-out loss on every fold of ten real tables.
-        ``partial_fit`` derives the step from its first batch.
+        %(auto)s
     eta0 : float, default=0.01
         Initial step size.
     power_t : float, default=0.25
@@ -121,14 +81,8 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         stops improving.
     validation_fraction : float, default=0.1
         Share of the data held out with ``early_stopping``.
-    n_iter_no_change : int, default=5
-        Epochs without improvement before stopping.
-    warm_start : bool, default=False
-        Start ``fit`` from the previous solution.
-    average : bool or int, default=False
-        Average the weights over the steps (Polyak-Ruppert averaging), from
-        the start when ``True``, from the given sample count otherwise. The
-        classic way to make non-smooth losses (absolute, quantile) converge.
+    %(n_iter_no_change)s
+    %(warm_start_average)s
 
     Attributes
     ----------
@@ -138,30 +92,16 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         The intercept.
     n_iter_ : int
         Epochs run.
-    t_ : float
-        Number of weight updates performed, plus one.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Feature names, when ``X`` has string column names.
-    loss_ : Loss
-        The loss object trained on.
+    %(common_attributes)s
     loss_curve_ : list of float
         Mean training objective (weighted loss plus penalty) per epoch; with
         ``learning_rate="auto"``, that of the averaged model at the end of
         the epoch, on up to 10,000 training rows.
-    validation_loss_curve_ : list of float
-        With ``early_stopping``: the mean loss on the validation split per
-        epoch.
+    %(validation_loss_curve_)s
     validation_score_curve_ : list of float
         With ``early_stopping``: the score (R²) on the validation split per
         epoch.
-    best_epoch_ : int
-        With ``early_stopping``, the epoch (counted from 1 over the curves)
-        of the best validation score, from which early stopping counted
-        ``n_iter_no_change``; otherwise the epoch of the lowest training
-        objective in ``loss_curve_``. The coefficients are those of the last
-        epoch, as in scikit-learn.
+    %(best_epoch_)s
 
     See Also
     --------
@@ -236,14 +176,13 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
 
     @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by SGD over up to ``max_iter`` epochs.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. C-ordered float64/float32 arrays and CSR matrices
-            are used in place, without a copy.
+        %(X_fit)s
         y : array-like of shape (n_samples,)
             Target values.
         coef_init : ndarray of shape (n_features,), default=None
@@ -253,15 +192,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples; uniform when ``None``.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(returns_fitted)s
         """
-        loss = self._get_loss()
-        self._more_validate_params(loss)
-        coef_init, intercept_init = self._initial_coef(coef_init, intercept_init)
-        self._start_anew()
+        loss, coef_init, intercept_init = self._begin_fit(coef_init, intercept_init)
         result = self._partial_fit(
             X, y, sample_weight, loss, self.max_iter, coef_init, intercept_init
         )
@@ -270,28 +203,21 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
 
     @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of SGD over the given samples.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A batch of training data.
+        %(X_batch)s
         y : array-like of shape (n_samples,)
             Its target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples; uniform when ``None``.
 
-        Returns
-        -------
-        self : object
-            The updated estimator.
+        %(returns_updated)s
         """
-        loss = self._get_loss()
-        self._check_dense_coef()
-        if getattr(self, "coef_", None) is None:
-            self._more_validate_params(loss, for_partial_fit=True)
-            self._start_anew()
+        loss = self._begin_partial_fit()
         self._partial_fit(X, y, sample_weight, loss, 1, None, None)
         return self
 
@@ -330,16 +256,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self.loss_ = loss
 
         validation_mask = self._make_validation_split(X, y, sample_weight > 0)
-        callback = None
-        if self.early_stopping:
-            callback = validation_scorer(
-                loss,
-                X,
-                np.flatnonzero(validation_mask),
-                y[validation_mask],
-                sample_weight[validation_mask],
-                _r2_score,
-            )
+        callback = self._early_stopping_scorer(
+            loss, X, y, sample_weight, validation_mask, _r2_score
+        )
         seed = check_random_state(self.random_state).randint(0, MAX_INT)
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
         result = self._run_sgd(
@@ -353,13 +272,11 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         end_fit(context, self, X, y, sample_weight)
         return result
 
+    @fill_doc
     def predict(self, X):
         """Predict with the linear model.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        %(X_predict)s
 
         Returns
         -------
