@@ -320,6 +320,7 @@ USER_FIT = textwrap.dedent(
     import numpy as np
 
     from sklosses import SGDRegressor
+    from sklosses._engine._kernels import engine_loss
     {define_loss}
 
     X = np.random.default_rng(0).normal(size=(200, 4))
@@ -327,7 +328,7 @@ USER_FIT = textwrap.dedent(
     loss = TheLoss()
     model = SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
     model.fit(X, y)
-    stats = loss._kernels().sgd_epoch.stats
+    stats = engine_loss(loss).kernels.sgd_epoch.stats
     print(json.dumps({{
         "coef": model.coef_.tolist(),
         "loaded": sum(stats.cache_hits.values()),

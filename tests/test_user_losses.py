@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import check_estimator
 from test_regression_checks import EXPECTED_FAILURES as REGRESSION_EXPECTED_FAILURES
 
 from sklosses import SGDClassifier, SGDRegressor
+from sklosses._engine._kernels import engine_loss
 from sklosses.losses import LogLoss, Loss, SquaredLoss, check_loss
 from sklosses.scorers import make_loss_scorer
 
@@ -153,10 +154,10 @@ def test_user_regression_loss_trains_one_vs_rest_as_the_builtin():
 def test_a_later_fit_compiles_nothing(regression):
     X, y = regression
     SGDRegressor(loss=ScaledSquaredLoss(), max_iter=2, tol=None).fit(X, y)
-    kernels = ScaledSquaredLoss()._kernels()
+    kernels = engine_loss(ScaledSquaredLoss()).kernels
     compiled = len(kernels.sgd_epoch.signatures)
     SGDRegressor(loss=ScaledSquaredLoss(weight=2.0), max_iter=2, tol=None).fit(X, y)
-    assert ScaledSquaredLoss(weight=3.0)._kernels() is kernels
+    assert engine_loss(ScaledSquaredLoss(weight=3.0)).kernels is kernels
     assert len(kernels.sgd_epoch.signatures) == compiled
 
 

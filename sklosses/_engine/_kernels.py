@@ -13,8 +13,10 @@ and loaded by every later process, joblib's workers included.
 
 import functools
 import types
+from typing import NamedTuple
 
 import numba as nb
+import numpy as np
 from numba.core import types as nbtypes
 
 from . import _losses, _sgd
@@ -59,6 +61,36 @@ BUILTIN_KERNELS = Kernels(
     _losses.loss_derivatives,
     _sgd.sgd_epoch,
 )
+
+
+class EngineLoss(NamedTuple):
+    """A loss as the engine takes it: its compiled functions, the kind they
+    dispatch on, and the parameters, a float64 array."""
+
+    kernels: Kernels
+    kind: int
+    params: np.ndarray
+
+
+def engine_loss(loss):
+    """Resolve a :class:`~sklosses.losses.Loss` into what the engine runs.
+
+    The one route from a loss to compiled code: built-in losses name their
+    kernel in ``kernel_spec``; a user's loss is compiled (or loaded from the
+    disk cache) from its ``sample_loss`` and ``sample_gradient``.
+    """
+    name, params = loss.kernel_spec()
+    params = np.asarray(params, dtype=np.float64)
+    if name != "user":
+        return EngineLoss(BUILTIN_KERNELS, _losses.KINDS[name], params)
+    cls = type(loss)
+    if cls.sample_loss is None or cls.sample_gradient is None:
+        raise TypeError(
+            f"{cls.__name__} must define both sample_loss and sample_gradient."
+        )
+    kernels = user_kernels(cls.sample_loss, cls.sample_gradient)
+    return EngineLoss(kernels, _losses.USER_DEFINED, params)
+
 
 # The kernels compiled in this process, by cache directory: a loss unpickled
 # again (in a joblib worker, for each task) has new function objects but the

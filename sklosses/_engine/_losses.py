@@ -28,6 +28,20 @@ MODIFIED_HUBER = 9
 # A loss defined by the user's own per-sample functions: the engine compiles
 # its loop with them (see _kernels.py) instead of dispatching on the kind.
 USER_DEFINED = -1
+# The kinds by the names losses give in their kernel_spec.
+KINDS = {
+    "squared": SQUARED,
+    "absolute": ABSOLUTE,
+    "huber": HUBER,
+    "epsilon_insensitive": EPSILON_INSENSITIVE,
+    "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
+    "quantile": QUANTILE,
+    "log": LOG,
+    "hinge": HINGE,
+    "squared_hinge": SQUARED_HINGE,
+    "modified_huber": MODIFIED_HUBER,
+    "user": USER_DEFINED,
+}
 
 
 @cached_njit(nogil=True, inline="always")

@@ -17,6 +17,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import _sgd
+from .._engine._kernels import engine_loss
 from .._engine._norms import squared_row_norms
 from .._engine._order import visiting_order, with_repeats
 from ..losses import (
@@ -490,9 +491,7 @@ class BaseSGD(BaseEstimator):
             data, indices, indptr = X.reshape(-1), None, None
             data_bytes = data.nbytes
             intercept_decay = 1.0
-        kernels = loss._kernels()
-        kind, loss_params = loss.kernel_spec()
-        loss_params = np.asarray(loss_params, dtype=np.float64)
+        kernels, kind, loss_params = engine_loss(loss)
         learning_rate, eta0, power_t, average, split_norm = schedule
         if average:
             average = int(average_start[0])

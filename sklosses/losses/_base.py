@@ -5,8 +5,7 @@ import inspect
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._engine._kernels import BUILTIN_KERNELS, user_kernels
-from .._engine._losses import USER_DEFINED
+from .._engine._kernels import engine_loss
 
 
 class Loss(BaseEstimator):
@@ -157,8 +156,8 @@ class Loss(BaseEstimator):
 
         Returns
         -------
-        kind : int
-            Identifier of the compiled kernel (``-1`` for a loss defined by
+        kernel : str
+            The name of the compiled kernel (``"user"`` for a loss defined by
             ``sample_loss`` and ``sample_gradient``).
         params : tuple of float
             The loss's parameters in the order the kernel reads them.
@@ -168,7 +167,7 @@ class Loss(BaseEstimator):
                 f"{type(self).__name__} defines neither sample_loss and "
                 "sample_gradient nor kernel_spec: see the Loss docstring."
             )
-        return USER_DEFINED, self.kernel_params()
+        return "user", self.kernel_params()
 
     def kernel_params(self):
         """The ``params`` that ``sample_loss`` and ``sample_gradient`` receive.
@@ -203,29 +202,19 @@ class Loss(BaseEstimator):
         cls = type(self)
         return cls.sample_loss is not None or cls.sample_gradient is not None
 
-    def _kernels(self):
-        """The engine's compiled functions for this loss."""
-        kind, _ = self.kernel_spec()
-        if kind != USER_DEFINED:
-            return BUILTIN_KERNELS
-        cls = type(self)
-        if cls.sample_loss is None or cls.sample_gradient is None:
-            raise TypeError(
-                f"{cls.__name__} must define both sample_loss and sample_gradient."
-            )
-        return user_kernels(cls.sample_loss, cls.sample_gradient)
-
     def _elementwise(self, kernel, y, raw):
         """Apply a compiled per-sample kernel over broadcast ``y`` and ``raw``."""
         y, raw = np.broadcast_arrays(
             np.asarray(y, dtype=np.float64), np.asarray(raw, dtype=np.float64)
         )
-        kind, params = self.kernel_spec()
-        params = np.asarray(params, dtype=np.float64)
+        engine = engine_loss(self)
         flat_raw = np.ascontiguousarray(raw).reshape(-1)
         out = np.empty_like(flat_raw)
-        function = getattr(self._kernels(), kernel)
-        function(kind, params, np.ascontiguousarray(y).reshape(-1), flat_raw, out)
+        function = getattr(engine.kernels, kernel)
+        function(
+            engine.kind, engine.params, np.ascontiguousarray(y).reshape(-1),
+            flat_raw, out,
+        )  # fmt: skip
         return out.reshape(raw.shape)
 
     def __call__(self, y, raw, sample_weight=None):

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import clone
 
+from .._engine._kernels import engine_loss
 from ._base import Loss
 
 # Targets in each encoding, and raw predictions to evaluate them at.
@@ -127,10 +128,9 @@ def _targets(loss):
 
 
 def _compiled(loss, kernel, y, raw):
-    kind, params = loss.kernel_spec()
-    function = getattr(loss._kernels(), kernel)
+    engine = engine_loss(loss)
     out = np.empty_like(raw)
-    return function(kind, np.asarray(params, dtype=np.float64), y, raw, out)
+    return getattr(engine.kernels, kernel)(engine.kind, engine.params, y, raw, out)
 
 
 def _check_values(loss):
@@ -220,9 +220,7 @@ def _check_params_reads(loss, targets):
     """
     if not loss._is_user_defined():
         return []
-    kernels = loss._kernels()  # both functions exist and compile
-    _, params = loss.kernel_spec()
-    params = np.asarray(params, dtype=np.float64)
+    kernels, _, params = engine_loss(loss)  # both functions exist and compile
     raw = np.concatenate([RAW_GRID, RAW_EXTREMES])
     for name in ("sample_loss", "sample_gradient"):
         function = kernels.bounds_checked(getattr(type(loss), name))

@@ -7,7 +7,6 @@ from scipy.special import expit, logsumexp, softmax
 from sklearn.metrics import log_loss
 from sklearn.utils._param_validation import Interval
 
-from .._engine import _losses as kernels
 from ._base import Loss
 
 
@@ -95,7 +94,7 @@ class LogLoss(Loss):
         return expit(raw) - np.asarray(y, dtype=float)
 
     def kernel_spec(self):
-        return kernels.LOG, ()
+        return "log", ()
 
     def inverse_link(self, raw):
         """The sigmoid: probability of the positive class or label."""
@@ -186,7 +185,7 @@ class HingeLoss(_MarginLoss):
         return np.where(_margin(y, raw) <= self.threshold, -y, 0.0)
 
     def kernel_spec(self):
-        return kernels.HINGE, (float(self.threshold),)
+        return "hinge", (float(self.threshold),)
 
 
 class PerceptronLoss(HingeLoss):
@@ -258,7 +257,7 @@ class SquaredHingeLoss(_MarginLoss):
         return -2.0 * y * np.maximum(0.0, self.threshold - _margin(y, raw))
 
     def kernel_spec(self):
-        return kernels.SQUARED_HINGE, (float(self.threshold),)
+        return "squared_hinge", (float(self.threshold),)
 
 
 class ModifiedHuberLoss(_MarginLoss):
@@ -306,7 +305,7 @@ class ModifiedHuberLoss(_MarginLoss):
         return np.where(z >= -1.0, -2.0 * y * np.maximum(0.0, 1.0 - z), -4.0 * y)
 
     def kernel_spec(self):
-        return kernels.MODIFIED_HUBER, ()
+        return "modified_huber", ()
 
     def inverse_link(self, raw):
         """``(clip(raw, -1, 1) + 1) / 2``: the probability of the positive class."""

@@ -13,7 +13,6 @@ from sklearn.metrics import (
 )
 from sklearn.utils._param_validation import Interval
 
-from .._engine import _losses as kernels
 from ._base import Loss
 
 
@@ -53,7 +52,7 @@ class SquaredLoss(Loss):
         return _residual(y, raw)
 
     def kernel_spec(self):
-        return kernels.SQUARED, ()
+        return "squared", ()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(
@@ -91,7 +90,7 @@ class AbsoluteLoss(Loss):
         return np.sign(_residual(y, raw))
 
     def kernel_spec(self):
-        return kernels.ABSOLUTE, ()
+        return "absolute", ()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(mean_absolute_error(y_true, y_pred, sample_weight=sample_weight))
@@ -147,7 +146,7 @@ class HuberLoss(Loss):
         return np.clip(_residual(y, raw), -self.delta, self.delta)
 
     def kernel_spec(self):
-        return kernels.HUBER, (float(self.delta),)
+        return "huber", (float(self.delta),)
 
 
 class EpsilonInsensitiveLoss(Loss):
@@ -190,7 +189,7 @@ class EpsilonInsensitiveLoss(Loss):
         return np.where(np.abs(r) > self.epsilon, np.sign(r), 0.0)
 
     def kernel_spec(self):
-        return kernels.EPSILON_INSENSITIVE, (float(self.epsilon),)
+        return "epsilon_insensitive", (float(self.epsilon),)
 
 
 class SquaredEpsilonInsensitiveLoss(Loss):
@@ -234,7 +233,7 @@ class SquaredEpsilonInsensitiveLoss(Loss):
         return 2.0 * np.sign(r) * np.maximum(0.0, np.abs(r) - self.epsilon)
 
     def kernel_spec(self):
-        return kernels.SQUARED_EPSILON_INSENSITIVE, (float(self.epsilon),)
+        return "squared_epsilon_insensitive", (float(self.epsilon),)
 
 
 class QuantileLoss(Loss):
@@ -281,7 +280,7 @@ class QuantileLoss(Loss):
         return np.where(r > 0, -self.quantile, 1.0 - self.quantile)
 
     def kernel_spec(self):
-        return kernels.QUANTILE, (float(self.quantile),)
+        return "quantile", (float(self.quantile),)
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(
