@@ -372,6 +372,33 @@ def test_check_loss_names_each_problem(loss, match):
         check_loss(loss)
 
 
+def test_estimators_check_a_user_loss_once_per_parameters(monkeypatch, rng):
+    import sklosses.losses._check as checks
+
+    class FreshLoss(ScaledSquaredLoss):
+        pass  # a class of its own, checked by no other test
+
+    calls, check = [], checks.check_loss
+    monkeypatch.setattr(
+        checks,
+        "check_loss",
+        lambda loss: calls.append(loss.kernel_params()) or check(loss),
+    )
+    X = rng.normal(size=(50, 2))
+    y = X @ [1.0, 2.0]
+    model = SGDRegressor(loss=FreshLoss(weight=2.0))
+    for _ in range(3):
+        model.partial_fit(X, y)
+    model.set_params(loss=FreshLoss(weight=3.0)).fit(X, y)
+    model.set_params(loss=FreshLoss(weight=2.0)).fit(X, y)
+    assert calls == [(2.0, 0.0), (3.0, 0.0)]
+    # A loss that fails is refused every time.
+    bad = SGDRegressor(loss=ReadsPastItsParametersLoss(weight=2.0, shift=0.5))
+    for _ in range(2):
+        with pytest.raises(ValueError, match="reads past the end of params"):
+            bad.fit(X, y)
+
+
 def test_check_loss_lists_every_failed_check():
     class TwoProblemsLoss(WrongGradientLoss):
         is_nonnegative = True

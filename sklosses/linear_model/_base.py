@@ -23,10 +23,10 @@ from .._engine._order import visiting_order, with_repeats
 from ..losses import (
     EpsilonInsensitiveLoss,
     HingeLoss,
-    check_loss,
     get_loss,
     loss_names,
 )
+from ..losses._check import check_loss_once
 from ._schedules import (
     AUTO_ALWAYS_RESTART,
     AUTO_MAX_VISITS,
@@ -154,7 +154,7 @@ class BaseSGD(BaseEstimator):
         if loss._is_user_defined():
             # Built-in losses are checked by the test suite; a user's loss
             # that breaks the contract is refused rather than trained.
-            check_loss(loss)
+            check_loss_once(loss)
         return loss
 
     def _more_validate_params(self, loss, for_partial_fit=False):

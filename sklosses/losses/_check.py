@@ -1,5 +1,7 @@
 """check_loss: the loss counterpart of scikit-learn's check_estimator."""
 
+import weakref
+
 import numpy as np
 from sklearn.base import clone
 
@@ -15,6 +17,23 @@ RAW_EXTREMES = np.concatenate([-np.logspace(6, -6, 25), [0.0], np.logspace(-6, 6
 STEP = 1e-6
 # The same tolerances as the built-in losses' own tests.
 GRADIENT_RTOL = GRADIENT_ATOL = 1e-5
+
+
+# The parameters each loss class passed check_loss with, in this process.
+_PASSED = weakref.WeakKeyDictionary()
+
+
+def check_loss_once(loss):
+    """:func:`check_loss`, run once per loss class and parameters.
+
+    The estimators check a user's loss on every ``fit`` and ``partial_fit``;
+    a stream of small batches would otherwise run the check on each.
+    """
+    passed = _PASSED.setdefault(type(loss), set())
+    params = loss.kernel_params()
+    if params not in passed:
+        check_loss(loss)
+        passed.add(params)
 
 
 def check_loss(loss):
