@@ -49,8 +49,8 @@ def loss_value_and_derivative(kind, params, y, raw):
     """Loss of one prediction ``raw`` against the encoded target ``y``, and
     its derivative with respect to ``raw``.
 
-    Both come from one function, inlined into the SGD loop: called, it cost
-    the loop 6% of an epoch. The log loss shares one exponential between the
+    Both come from one function, inlined into the SGD loop, where a call
+    would cost on every sample. The log loss shares one exponential between the
     two and never overflows.
     """
     if kind == SQUARED:

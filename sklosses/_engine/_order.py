@@ -1,9 +1,9 @@
 """The order in which an epoch visits the training rows.
 
-A fresh random permutation makes every visit a cache and TLB miss: on a
-400,000 x 100 float64 problem an epoch then costs about 4.5 passes over
-memory. Blocks of consecutive rows are cheap to visit, but on data sorted by
-class a block holds one class, and SGD drifts from block to block.
+A fresh random permutation makes every visit a cache and TLB miss: an epoch
+on data larger than the cache costs several passes over memory. Blocks of
+consecutive rows are cheap to visit, but on data sorted by class a block
+holds one class, and SGD drifts from block to block.
 
 The "blocks" order takes both: the rows are cut into blocks of
 ``BLOCK_SIZE`` consecutive rows, the blocks are permuted, and each group of
@@ -14,22 +14,12 @@ of the data.
 
 How SGD converges depends on how long each block is: the model drifts
 towards the classes of the blocks it is reading, and the longer the blocks,
-the further. On 4 problems of rows sorted by class (binary log loss, 5
-epochs, 16 seeds each), held-out log loss was, on average over seeds, 1.2% to
-6.1% above the permutation's with blocks of 64 rows, 0.8% to 5.0% with 32,
-and -1.0% to +0.5% with 16, within the seeds' noise (a mean over 16 seeds
-varies by about 0.6%). The number of blocks in a group made no difference
-(16, 32 or 64), and neither did picking a group's blocks from evenly spaced
-parts of the data.
-
-How fast the rows are read depends on how far each turn reads: with turns
-of one row (800 bytes on 100 float64 features) the epoch took 1.55 times as
-long as in row order, although on rows that stay in cache the two orders
-cost the same; with turns of 8 rows it took 1.17 times with blocks of 64
-rows, and about 1.3 times with blocks of 16, which jump to a new place every
-other turn. Blocks of 16 cost 10-13% more per dense epoch than blocks of 64,
-and 5-9% more per sparse one; they are the default because converging as
-with a permutation is the point of shuffling.
+the further. How fast the rows are read depends on how far each turn reads,
+and how often a turn jumps to a new place. Blocks of 16 rows converge as a
+permutation does, within the noise of seeds, on rows sorted by class, and
+cost a little more per epoch than longer blocks; they are the default
+because converging as with a permutation is the point of shuffling. The
+measurements are in benchmarks/README.md, "The engine's design, measured".
 
 Data that fits in cache gains nothing from blocks, and a few blocks are far
 less random than a permutation: below ``BLOCKS_MIN_BYTES`` the rows are

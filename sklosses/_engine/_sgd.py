@@ -9,14 +9,14 @@ estimator drives epochs, shuffling and stopping.
 
 Dense rows are read straight from the C-ordered input, and come with
 ``indices`` and ``indptr`` None; CSR rows are read through them. Numba
-compiles each kind of input on its own and drops the other kind's code: a
-first dense fit compiled in 3.7 s instead of 4.2-4.5 s, and sparse epochs
-took 15% less time, with fewer branches. The row loops are written inline in
-one flat loop, with unsigned offsets: LLVM then keeps the model's scalars in
-registers and vectorizes the rows. Row helpers cost two dozen arguments per
-call (numba passes an array as its fields), and numba's wraparound of
-negative indices, checked on every element, kept the loops scalar; together
-they made an epoch 2.5 times slower.
+compiles each kind of input on its own and drops the other kind's code, which
+compiles faster and leaves fewer branches in each loop. The row loops are
+written inline in one flat loop, with unsigned offsets: LLVM then keeps the
+model's scalars in registers and vectorizes the rows. Row helpers cost two
+dozen arguments per call (numba passes an array as its fields), and numba's
+wraparound of negative indices, checked on every element, keeps loops
+scalar. What each choice gained is in benchmarks/README.md, "The engine's
+design, measured".
 """
 
 import math
@@ -54,14 +54,13 @@ SOFTMAX_OPTIMAL_SCALE = 0.5
 # Below this weight scale, fold the scale into the weights to keep precision.
 WSCALE_THRESHOLD = 1e-9
 # Rows visited in random order miss the cache; asking for each row this many
-# visits ahead hides most of that latency. Dense epochs in the blocks order
-# took 4% less time than with 2 visits ahead.
+# visits ahead hides most of that latency (more than 2 ahead does).
 PREFETCH_DISTANCE = 4
 CACHE_LINE_ITEMS = 8
 # The loop's floating-point flags. Reassociation lets LLVM vectorize the row
 # sums (a sequential sum waits on each addition); contraction fuses
-# multiply-adds (without it, CSR epochs took 1.5 times as long). Both change
-# results by rounding only, the same way from run to run.
+# multiply-adds, which CSR epochs need most. Both change results by rounding
+# only, the same way from run to run.
 VECTORIZE = {"reassoc", "contract"}
 
 

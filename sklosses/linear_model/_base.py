@@ -504,7 +504,7 @@ class BaseSGD(BaseEstimator):
             # Bottou's heuristic: the step of the first sample is about
             # typw / |loss'| for a typical weight size typw. The derivative
             # comes from the loss object: the compiled kernel, called from
-            # Python, would be compiled for it (0.7 s of a first fit).
+            # Python, would be compiled for that call alone, on a first fit.
             typw = np.sqrt(1.0 / np.sqrt(alpha))
             dloss = float(loss.gradient(np.ones(1), np.full(1, -typw))[0])
             optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
@@ -590,10 +590,9 @@ class BaseSGD(BaseEstimator):
                 remaining /= max(abs(objective), np.finfo(float).tiny)
                 previous = objective
                 # An average of every epoch lags behind iterates that still
-                # move, as on tables a model nearly separates (3% above the
-                # optimum's held-out log loss after 1,000 epochs). So after
+                # move, as on tables a model nearly separates. So after
                 # epochs 2, 4, 8, 16, ... the average restarts, and spans the
-                # last half of the epochs run or less (0.6% above): always
+                # last half of the epochs run or less: always
                 # from epoch 16 on, and before only if the iterate does
                 # better than the average. Where SGD hovers around its
                 # minimum the average does better, and a restart would only

@@ -454,7 +454,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         # written back once all have finished: neighbouring rows share a
         # cache line where they meet, as all the intercepts do, and written at
         # every step by two threads, that line would bounce between the cores.
-        private = len(positives) > 1
+        copy_rows = len(positives) > 1
 
         def fit_one(k, positive):
             # Built in place: each per-sample array is 8 bytes a row, and a
@@ -476,7 +476,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 model_context.call_on_fit_task_begin(estimator=self, X=X, y=y_k)
                 hooks = EpochHooks(model_context, self, X, y_k, weight_k)
             arrays = self._model_arrays(slice(k, k + 1), X.dtype, schedule)
-            if private:
+            if copy_rows:
                 arrays = [array.copy() for array in arrays]
             result = self._run_sgd(
                 X, y_k, weight_k, *arrays,
@@ -488,7 +488,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
             return result, arrays
 
-        if not private:
+        if not copy_rows:
             result, _ = fit_one(0, positives[0])
             return [result]
         # Shared memory, as scikit-learn asks: under a process-based backend
@@ -533,8 +533,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     def _class_weight(self, y):
         # Without class weights, skip compute_class_weight: it checks the
-        # labels through a Python set of y (10 ms on 400,000 rows), which fit
-        # has already done.
+        # labels again, through a Python set of y, which fit has done.
         if self.class_weight is None:
             return np.ones(len(self.classes_))
         if self._mode == "multilabel":

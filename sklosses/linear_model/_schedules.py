@@ -102,8 +102,8 @@ def auto_schedule(X, y, sample_weight, loss, fit_intercept, row_norms):
     A step sized for the largest row would crawl on tables whose few
     largest rows are hundreds of times the typical one; a step sized for
     the typical row would overshoot those few, by orders of magnitude, and
-    the average never recovers (the squared loss was 726 times least
-    squares' RMSE on one fold of a table of prices). So the rows heavier
+    the average never recovers (on one fold of a table of prices, hundreds
+    of times least squares' error; see benchmarks/README.md). So the rows heavier
     than ``R^2`` are split instead: each epoch visits them several times,
     each visit with its share of their weight (:func:`split_heavy_rows`),
     which keeps every visit's step stable and the objective the same.

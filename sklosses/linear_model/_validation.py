@@ -37,9 +37,9 @@ def stratified_validation_mask(y, test_size, random_state):
 
     What ``StratifiedShuffleSplit`` gives, with its errors, in a fraction of
     its memory: it collects the rows in Python lists, about 40 bytes a row,
-    which made the split the peak of a fit with early stopping (27 MiB on
-    400,000 rows). Each class gives the test set its share of ``test_size``
-    rows, rounded by largest remainder; the rows are drawn at random.
+    which made the split the peak of a fit with early stopping. Each class
+    gives the test set its share of ``test_size`` rows, rounded by largest
+    remainder; the rows are drawn at random.
     """
     n_samples = y.shape[0]
     classes = np.unique(y)
