@@ -20,9 +20,6 @@ import copy
 import numpy as np
 from sklearn.base import clone, is_classifier
 
-# The arrays that hold a model's state; the averages exist with ``average``.
-STATE = ("_standard_coef", "_standard_intercept", "_average_coef", "_average_intercept")
-
 
 def fit_distributed(estimator, X, y, *, epochs=5, classes=None):
     """Train ``estimator`` on dask data partitioned across workers.
@@ -105,21 +102,14 @@ def _one_epoch(model, X, y, fit_params):
 def _mix(models, sizes):
     """The partitions' models averaged, weighted by their sizes."""
     weights = sizes / sizes.sum()
+    states = [model.get_model_state() for model in models]
     mixed = copy.deepcopy(models[0])
-
-    def average(name):
-        return sum(w * getattr(m, name) for w, m in zip(weights, models, strict=True))
-
-    names = [name for name in STATE if getattr(mixed, name, None) is not None]
-    for name in names:
-        setattr(mixed, name, average(name))
-    # coef_ and intercept_ are either the plain or the averaged state arrays.
-    for public in ("coef_", "intercept_"):
-        alias = [
-            n for n in names if getattr(models[0], n) is getattr(models[0], public)
-        ]
-        setattr(mixed, public, getattr(mixed, alias[0]) if alias else average(public))
-    mixed.t_ = float(average("t_"))
+    mixed.set_model_state(
+        {
+            name: sum(w * state[name] for w, state in zip(weights, states, strict=True))
+            for name in states[0]
+        }
+    )
     mixed.loss_curve_[-1] = float(
         sum(w * m.loss_curve_[-1] for w, m in zip(weights, models, strict=True))
     )

@@ -762,3 +762,24 @@ def test_averaging_switched_on_between_partial_fit_calls(binary, estimator):
     assert model.t_ - 1 == X.shape[0]
     assert np.isfinite(model.coef_).all()
     assert not np.array_equal(model.coef_, model._standard_coef)
+
+
+@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
+@pytest.mark.parametrize("average", [False, True, 10_000])
+def test_model_state_sets_another_model_to_the_same_predictions(
+    binary, estimator, average
+):
+    X, y = binary
+    a = estimator(average=average, random_state=0).fit(X[:300], y[:300])
+    b = estimator(average=average, random_state=1).fit(X[300:], y[300:])
+    state = {
+        name: value.copy() if isinstance(value, np.ndarray) else value
+        for name, value in a.get_model_state().items()
+    }
+    assert b.set_model_state(state) is b
+    assert_array_equal(b.predict(X), a.predict(X))
+    assert b.t_ == a.t_
+    # The iterates SGD updates stay its own arrays: training goes on from them.
+    assert b.get_model_state()["coef"] is state["coef"]
+    with pytest.raises(ValueError, match="has the keys"):
+        b.set_model_state({"coef": state["coef"]})

@@ -756,6 +756,78 @@ class BaseSGD(BaseEstimator):
 
     # -- sparse coefficients --------------------------------------------------
 
+    def get_model_state(self):
+        """The arrays SGD updates, by name, as the fitted model holds them.
+
+        With iterative parameter mixing (:mod:`sklosses.dask`), the states of
+        models trained on different data are averaged and set into one
+        with :meth:`set_model_state`.
+
+        Returns
+        -------
+        state : dict
+            ``"coef"`` and ``"intercept"``, the iterates SGD updates; with
+            ``average``, ``"average_coef"`` and ``"average_intercept"`` too;
+            and ``"t"``, the number of weight updates plus one (``t_``).
+            The arrays are the model's own, not copies.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklosses import SGDRegressor
+        >>> X, y = np.eye(3), np.arange(3.0)
+        >>> sorted(SGDRegressor(average=True).fit(X, y).get_model_state())
+        ['average_coef', 'average_intercept', 'coef', 'intercept', 't']
+        """
+        check_is_fitted(self)
+        if getattr(self, "_average_coef", None) is None:
+            return {"coef": self.coef_, "intercept": self.intercept_, "t": self.t_}
+        return {
+            "coef": self._standard_coef,
+            "intercept": self._standard_intercept,
+            "average_coef": self._average_coef,
+            "average_intercept": self._average_intercept,
+            "t": self.t_,
+        }
+
+    def set_model_state(self, state):
+        """Set the arrays of :meth:`get_model_state`, such as an average of
+        several models' states.
+
+        ``coef_`` and ``intercept_`` then show the average if they showed
+        it before (once the average has started), else the iterates.
+
+        Parameters
+        ----------
+        state : dict
+            The keys of :meth:`get_model_state` for this model, with arrays
+            of the same shapes.
+
+        Returns
+        -------
+        self : object
+            The estimator, with the given state.
+        """
+        current = self.get_model_state()
+        if state.keys() != current.keys():
+            raise ValueError(
+                f"the state of this model has the keys {sorted(current)}; got "
+                f"{sorted(state)}."
+            )
+        showing_average = "average_coef" in state and self.coef_ is self._average_coef
+        self.t_ = float(state["t"])
+        if "average_coef" not in state:
+            self.coef_, self.intercept_ = state["coef"], state["intercept"]
+            return self
+        self._standard_coef = state["coef"]
+        self._standard_intercept = state["intercept"]
+        self._average_coef = state["average_coef"]
+        self._average_intercept = state["average_intercept"]
+        prefix = "_average" if showing_average else "_standard"
+        self.coef_ = getattr(self, prefix + "_coef")
+        self.intercept_ = getattr(self, prefix + "_intercept")
+        return self
+
     def densify(self):
         """Convert a sparse ``coef_`` back to a dense array.
 
