@@ -411,3 +411,54 @@ def test_processes_compiling_at_once_leave_a_valid_cache(user_cache):
     assert damaged["coef"] == first["coef"]
     assert stderr.count("CacheWarning") == 1
     assert "could not be loaded" in stderr
+
+
+ENVIRONMENTS = textwrap.dedent(
+    """
+    import itertools, json, sys
+    import numpy as np
+    from numba.core.bytecode import FunctionIdentity
+    from sklosses._engine._kernels import engine_loss
+    from sklosses.losses import HuberLoss
+    from user_losses import TheLoss
+
+    x = np.zeros(3)
+    for name in sys.argv[1:]:
+        loss = {"builtin": HuberLoss(), "user": TheLoss()}[name]
+        kernels, kind, params = engine_loss(loss)  # compiles a user's functions
+        # The same counter in every process: what numba names a compiled
+        # function's environment after, besides the function's own name.
+        FunctionIdentity._unique_ids = itertools.count(10_000)
+        values = kernels.loss_values(kind, params, x, x + 1.0, np.empty(3))
+        values = values.tolist()
+        (compiled,) = kernels.loss_values.overloads.values()
+        print(json.dumps([values, compiled.fndesc.env_name]))
+    """
+)
+
+
+def test_losses_loaded_from_two_caches_keep_their_own_constants(tmp_path):
+    # numba names a compiled function's environment (the constants its code
+    # reads) after its module, name and a per-process counter. A built-in's
+    # loss_values and a user loss's, compiled in two processes whose counters
+    # agreed, would share one environment once loaded into a third: the user's
+    # then read the built-in's constants ("descr is NULL" on returning an
+    # array). A user loss's functions have names of their own.
+    (tmp_path / "user_losses.py").write_text(LOSS)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the user's losses
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")  # the built-in ones
+    script = tmp_path / "environments.py"
+    script.write_text(ENVIRONMENTS)
+
+    def run(*names):
+        process = subprocess.run(
+            [sys.executable, str(script), *names],
+            env=env, cwd=tmp_path, capture_output=True, text=True,
+        )  # fmt: skip
+        assert process.returncode == 0, process.stderr
+        return [json.loads(line) for line in process.stdout.splitlines()]
+
+    (builtin,), (user,) = run("builtin"), run("user")
+    assert builtin[1] != user[1]
+    assert run("builtin", "user") == [builtin, user]  # both loaded from caches

@@ -12,6 +12,7 @@ and loaded by every later process, joblib's workers included.
 """
 
 import functools
+import hashlib
 import types
 from typing import NamedTuple
 
@@ -124,19 +125,22 @@ def _compile_user_kernels(value, derivative, directory):
     value = _jit_sample_function(value, directory)
     derivative = _jit_sample_function(derivative, directory)
 
-    @nb.njit(nogil=True)
     def loss_value(kind, params, y, raw):
         return value(y, raw, params)
 
-    @nb.njit(nogil=True)
     def loss_derivative(kind, params, y, raw):
         return derivative(y, raw, params)
 
     # Inlined into the loop as the built-in one is, so that a user's copy of
     # a built-in loss compiles to the same code.
-    @nb.njit(nogil=True, inline="always")
     def loss_value_and_derivative(kind, params, y, raw):
         return value(y, raw, params), derivative(y, raw, params)
+
+    loss_value = nb.njit(nogil=True)(_renamed(loss_value, directory))
+    loss_derivative = nb.njit(nogil=True)(_renamed(loss_derivative, directory))
+    loss_value_and_derivative = nb.njit(nogil=True, inline="always")(
+        _renamed(loss_value_and_derivative, directory)
+    )
 
     return Kernels(
         _recompile(_losses.loss_values, directory, loss_value=loss_value),
@@ -154,7 +158,7 @@ def _compile_user_kernels(value, derivative, directory):
 
 def _jit_sample_function(function, directory, **options):
     name = getattr(function, "__qualname__", repr(function))
-    py_func = getattr(function, "py_func", function)
+    py_func = _renamed(getattr(function, "py_func", function), directory)
     options = _options(getattr(function, "targetoptions", {}), nogil=True, **options)
     dispatcher = _cached(nb.njit(**options)(py_func), directory)
     try:
@@ -184,14 +188,38 @@ def _recompile(dispatcher, directory, **replacements):
     py_func = dispatcher.py_func
     missing = replacements.keys() - py_func.__globals__.keys()
     assert not missing, f"{py_func.__name__} reads no globals {missing}"
-    function = types.FunctionType(
-        py_func.__code__,
-        dict(py_func.__globals__, **replacements),
-        py_func.__name__,
-        py_func.__defaults__,
-    )
+    function = _renamed(py_func, directory, **replacements)
     options = _options(dispatcher.targetoptions)
     return _cached(nb.njit(**options)(function), directory)
+
+
+def _renamed(function, directory, **replacements):
+    """A copy of ``function``, with some globals replaced, named after the
+    cache ``directory`` it is compiled for.
+
+    numba names a function's environment (the constants its compiled code
+    reads, such as the dtype of an array it returns) after its module,
+    qualified name and a counter of the process that compiled it. Two
+    functions of one name loaded from two caches, whose counters happened to
+    agree, would share one environment: a user's ``loss_values`` read the
+    built-in's, and failed ("NRT_adapt_ndarray_to_python: descr is NULL").
+    Each user loss's functions therefore get names of their own.
+    """
+    copy = types.FunctionType(
+        function.__code__,
+        dict(function.__globals__, **replacements)
+        if replacements
+        else function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__qualname__ = function.__qualname__
+    if directory is not None:
+        tag = hashlib.sha256(str(directory).encode()).hexdigest()[:16]
+        copy.__qualname__ = f"{function.__qualname__}__{tag}"
+    return copy
 
 
 def _options(targetoptions, **options):
