@@ -82,3 +82,12 @@ def test_bench_out_of_core_runs_and_prints_its_tables(capsys):
     assert "| sklosses Parquet, reading ahead | " in table
     if sys.platform == "linux":
         assert "| pandas chunks + scikit-learn partial_fit | " in table.split("Peak")[1]
+
+
+def test_bench_streaming_runs_and_prints_its_tables(capsys):
+    bench = runpy.run_path(str(BENCHMARKS / "bench_streaming.py"))
+    bench["main"](["--quick"])
+    table = capsys.readouterr().out
+    assert "| 5 classes, one-vs-rest | 10 | " in table
+    assert "| regressor, squared | 100 | " in table
+    assert "| sklosses partial_fit | " in table
