@@ -579,13 +579,6 @@ def test_regression_losses_classify(loss, binary):
     assert model.score(X_test, y_test) > 0.9
 
 
-def test_same_parameters_and_defaults_as_scikit_learn():
-    ours = SGDClassifier().get_params()
-    theirs = SklearnSGDClassifier().get_params()
-    assert ours.pop("multi_class") == "auto"
-    assert ours == theirs
-
-
 def test_decision_function_shapes(binary, multiclass):
     assert SGDClassifier().fit(*binary).decision_function(binary[0]).shape == (569,)
     X, y = multiclass
@@ -611,21 +604,6 @@ def test_bad_input_gets_a_clear_error(X, y, match):
         SGDClassifier().fit(X, np.asarray(y))
 
 
-def test_wrong_number_of_features_after_fit(binary):
-    X, y = binary
-    model = SGDClassifier().fit(X, y)
-    with pytest.raises(
-        ValueError, match="has 3 features, but SGDClassifier is expecting 30"
-    ):
-        model.predict(X[:, :3])
-
-
-def test_zero_total_sample_weight(binary):
-    X, y = binary
-    with pytest.raises(ValueError, match="Sample weights must contain at least one"):
-        SGDClassifier().fit(X, y, sample_weight=np.zeros(len(y)))
-
-
 @pytest.mark.parametrize(
     "loss, match",
     [
@@ -637,18 +615,6 @@ def test_zero_total_sample_weight(binary):
 def test_unknown_losses_are_rejected(binary, loss, match):
     with pytest.raises(ValueError, match=match):
         SGDClassifier(loss=loss).fit(*binary)
-
-
-def test_overflow_raises_instead_of_returning_non_finite_coefficients():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(100, 10))
-    X[:, :2] *= 1e300
-    y = (rng.normal(size=100) > 0).astype(int)
-    model = SGDClassifier(loss="squared_hinge", alpha=0.1, max_iter=500)
-    with pytest.raises(
-        ValueError, match=r"overflow occurred at epoch #1.*StandardScaler"
-    ):
-        model.fit(X, y)
 
 
 def test_pa_learning_rates_need_the_hinge(binary):
@@ -750,36 +716,3 @@ def test_predict_is_the_sign_or_argmax_of_the_decision_function(
             assert_array_equal(model.predict(X), (scores > 0).astype(int))
         else:
             assert_array_equal(model.predict(X), model.classes_[scores.argmax(1)])
-
-
-@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
-def test_averaging_switched_on_between_partial_fit_calls(binary, estimator):
-    X, y = binary
-    fit_params = {"classes": [0, 1]} if estimator is SGDClassifier else {}
-    model = estimator(random_state=0).partial_fit(X[:200], y[:200], **fit_params)
-    model.set_params(average=True).partial_fit(X[200:], y[200:], **fit_params)
-    # The average starts with the second call: the coefficients are its mean.
-    assert model.t_ - 1 == X.shape[0]
-    assert np.isfinite(model.coef_).all()
-    assert not np.array_equal(model.coef_, model._standard_coef)
-
-
-@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
-@pytest.mark.parametrize("average", [False, True, 10_000])
-def test_model_state_sets_another_model_to_the_same_predictions(
-    binary, estimator, average
-):
-    X, y = binary
-    a = estimator(average=average, random_state=0).fit(X[:300], y[:300])
-    b = estimator(average=average, random_state=1).fit(X[300:], y[300:])
-    state = {
-        name: value.copy() if isinstance(value, np.ndarray) else value
-        for name, value in a.get_model_state().items()
-    }
-    assert b.set_model_state(state) is b
-    assert_array_equal(b.predict(X), a.predict(X))
-    assert b.t_ == a.t_
-    # The iterates SGD updates stay its own arrays: training goes on from them.
-    assert b.get_model_state()["coef"] is state["coef"]
-    with pytest.raises(ValueError, match="has the keys"):
-        b.set_model_state({"coef": state["coef"]})

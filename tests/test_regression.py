@@ -457,25 +457,6 @@ def test_bad_input_gets_a_clear_error(X, y, match):
         SGDRegressor().fit(X, y)
 
 
-def test_wrong_number_of_features_after_fit(data):
-    X, y = data
-    model = SGDRegressor().fit(X, y)
-    with pytest.raises(
-        ValueError, match="has 3 features, but SGDRegressor is expecting 8"
-    ):
-        model.predict(X[:, :3])
-    with pytest.raises(
-        ValueError, match="has 3 features, but SGDRegressor is expecting 8"
-    ):
-        model.partial_fit(X[:, :3], y)
-
-
-def test_zero_total_sample_weight(data):
-    X, y = data
-    with pytest.raises(ValueError, match="Sample weights must contain at least one"):
-        SGDRegressor().fit(X, y, sample_weight=np.zeros(len(y)))
-
-
 @pytest.mark.parametrize(
     "loss, match",
     [
@@ -489,17 +470,6 @@ def test_unknown_or_unsuitable_losses_are_rejected(data, loss, match):
     X, y = data
     with pytest.raises(ValueError, match=match):
         SGDRegressor(loss=loss).fit(X, y)
-
-
-def test_overflow_raises_instead_of_returning_non_finite_coefficients():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(100, 10))
-    X[:, :2] *= 1e300
-    y = rng.normal(size=100)
-    with pytest.raises(
-        ValueError, match=r"overflow occurred at epoch #1.*StandardScaler"
-    ):
-        SGDRegressor().fit(X, y)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -538,12 +508,6 @@ def test_partial_fit_rejects_early_stopping(data):
     X, y = data
     with pytest.raises(ValueError, match="early_stopping should be False"):
         SGDRegressor(early_stopping=True).partial_fit(X, y)
-
-
-def test_same_parameters_and_defaults_as_scikit_learn():
-    ours = SGDRegressor().get_params()
-    theirs = SklearnSGDRegressor().get_params()
-    assert ours == theirs
 
 
 def test_every_regression_loss_name_fits(data):

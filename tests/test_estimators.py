@@ -1,0 +1,91 @@
+"""What SGDClassifier and SGDRegressor share, tested once for each."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_breast_cancer, make_regression
+from sklearn.linear_model import SGDClassifier as SklearnSGDClassifier
+from sklearn.linear_model import SGDRegressor as SklearnSGDRegressor
+from sklearn.preprocessing import StandardScaler
+
+from sklosses import SGDClassifier, SGDRegressor
+
+
+@pytest.fixture(scope="module", params=["classifier", "regressor"])
+def problem(request):
+    """``(estimator, scikit-learn's, X, y, partial_fit's extra arguments)``."""
+    if request.param == "classifier":
+        X, y = load_breast_cancer(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        return SGDClassifier, SklearnSGDClassifier, X, y, {"classes": [0, 1]}
+    X, y = make_regression(n_samples=400, n_features=8, noise=5.0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    return SGDRegressor, SklearnSGDRegressor, X, (y - y.mean()) / y.std(), {}
+
+
+def test_same_parameters_and_defaults_as_scikit_learn(problem):
+    estimator, sklearn_estimator, *_ = problem
+    ours, theirs = estimator().get_params(), sklearn_estimator().get_params()
+    if estimator is SGDClassifier:
+        assert ours.pop("multi_class") == "auto"  # the one parameter added
+    assert ours == theirs
+
+
+def test_wrong_number_of_features_after_fit(problem):
+    estimator, _, X, y, fit_params = problem
+    model = estimator().fit(X, y)
+    match = f"has 3 features, but {estimator.__name__} is expecting {X.shape[1]}"
+    with pytest.raises(ValueError, match=match):
+        model.predict(X[:, :3])
+    with pytest.raises(ValueError, match=match):
+        model.partial_fit(X[:, :3], y, **fit_params)
+
+
+def test_zero_total_sample_weight(problem):
+    estimator, _, X, y, _ = problem
+    with pytest.raises(ValueError, match="Sample weights must contain at least one"):
+        estimator().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+@pytest.mark.parametrize(
+    "model", [SGDRegressor(), SGDClassifier(loss="squared_hinge", alpha=0.1)]
+)
+def test_overflow_raises_instead_of_returning_non_finite_coefficients(model):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 10))
+    X[:, :2] *= 1e300
+    y = rng.normal(size=100)
+    if isinstance(model, SGDClassifier):
+        y = (y > 0).astype(int)
+    with pytest.raises(
+        ValueError, match=r"overflow occurred at epoch #1.*StandardScaler"
+    ):
+        model.fit(X, y)
+
+
+def test_averaging_switched_on_between_partial_fit_calls(problem):
+    estimator, _, X, y, fit_params = problem
+    model = estimator(random_state=0).partial_fit(X[:200], y[:200], **fit_params)
+    model.set_params(average=True).partial_fit(X[200:], y[200:], **fit_params)
+    # The average starts with the second call: the coefficients are its mean.
+    assert model.t_ - 1 == X.shape[0]
+    assert np.isfinite(model.coef_).all()
+    assert not np.array_equal(model.coef_, model._standard_coef)
+
+
+@pytest.mark.parametrize("average", [False, True, 10_000])
+def test_model_state_sets_another_model_to_the_same_predictions(problem, average):
+    estimator, _, X, y, _ = problem
+    a = estimator(average=average, random_state=0).fit(X[:300], y[:300])
+    b = estimator(average=average, random_state=1).fit(X[300:], y[300:])
+    state = {
+        name: value.copy() if isinstance(value, np.ndarray) else value
+        for name, value in a.get_model_state().items()
+    }
+    assert b.set_model_state(state) is b
+    assert_array_equal(b.predict(X), a.predict(X))
+    assert b.t_ == a.t_
+    # The iterates SGD updates stay its own arrays: training goes on from them.
+    assert b.get_model_state()["coef"] is state["coef"]
+    with pytest.raises(ValueError, match="has the keys"):
+        b.set_model_state({"coef": state["coef"]})
