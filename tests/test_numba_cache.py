@@ -279,6 +279,7 @@ def read_only_copy():
     shutil.rmtree(root)
 
 
+@pytest.mark.slow
 def test_kernels_are_cached_when_the_package_directory_is_read_only(read_only_copy):
     # numba caches beside the sources when it can write there, and otherwise
     # in the user's cache directory (XDG_CACHE_HOME).
@@ -296,6 +297,7 @@ def test_kernels_are_cached_when_the_package_directory_is_read_only(read_only_co
     assert list(user_cache.rglob("*.nbi"))
 
 
+@pytest.mark.slow
 def test_with_no_writable_location_sklosses_imports_and_fits(read_only_copy):
     # The usual read-only container: no NUMBA_CACHE_DIR, and neither the
     # package nor the home directory can be written.
@@ -368,6 +370,7 @@ def user_cache(tmp_path):
     return fit, tmp_path / "cache" / "sklosses" / "user-losses"
 
 
+@pytest.mark.slow
 def test_a_user_loss_compiles_once_and_again_when_edited(user_cache, tmp_path):
     fit, cache = user_cache
     module = tmp_path / "user_losses.py"
@@ -388,6 +391,7 @@ def test_a_user_loss_compiles_once_and_again_when_edited(user_cache, tmp_path):
     assert len(list(cache.iterdir())) == 2
 
 
+@pytest.mark.slow
 def test_processes_compiling_at_once_leave_a_valid_cache(user_cache):
     # The loss is defined in __main__, as in a script or a notebook.
     fit, cache = user_cache
@@ -437,6 +441,7 @@ ENVIRONMENTS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_losses_loaded_from_two_caches_keep_their_own_constants(tmp_path):
     # numba names a compiled function's environment (the constants its code
     # reads) after its module, name and a per-process counter. A built-in's
