@@ -89,3 +89,21 @@ def test_model_state_sets_another_model_to_the_same_predictions(problem, average
     assert b.get_model_state()["coef"] is state["coef"]
     with pytest.raises(ValueError, match="has the keys"):
         b.set_model_state({"coef": state["coef"]})
+
+
+def test_seeds_are_those_of_check_random_state(problem):
+    # An int's seeds are drawn once per process; a RandomState still advances.
+    estimator, *_ = problem
+    for random_state in (0, 7, np.int64(7), True):
+        expected = np.random.RandomState(int(random_state))
+        assert estimator(random_state=random_state)._seeds() == expected.randint(
+            2**31 - 1
+        )
+        seeds = estimator(random_state=random_state)._seeds(3)
+        assert_array_equal(
+            seeds, np.random.RandomState(int(random_state)).randint(2**31 - 1, size=3)
+        )
+        assert not seeds.flags.writeable
+    rng = np.random.RandomState(0)
+    model = estimator(random_state=rng)
+    assert model._seeds() != model._seeds()

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -427,6 +428,18 @@ class BaseSGD(BaseEstimator):
             )
         check_finite(X, self, rows=np.flatnonzero(validation_mask))
         return validation_mask
+
+    def _seeds(self, n_models=None):
+        """The engine's seed (``n_models=None``), or one per model, from
+        ``random_state``.
+
+        An int ``random_state`` draws the same seeds every time: they are
+        drawn once per process, since building a ``RandomState`` costs more
+        than the epoch of a small ``partial_fit``.
+        """
+        if isinstance(self.random_state, Integral):
+            return _seeds_of(int(self.random_state), n_models)
+        return _draw_seeds(check_random_state(self.random_state), n_models)
 
     def _early_stopping_scorer(self, loss, X, y, sample_weight, mask, score):
         """With ``early_stopping``, the ``validation_callback`` of the engine:
@@ -859,6 +872,22 @@ class BaseSGD(BaseEstimator):
         )
         self.coef_ = sp.csr_matrix(self.coef_)
         return self
+
+
+@functools.lru_cache(maxsize=256)
+def _seeds_of(random_state, n_models):
+    seeds = _draw_seeds(np.random.RandomState(random_state), n_models)
+    if n_models is not None:
+        seeds.setflags(write=False)  # shared by every call with this seed
+    return seeds
+
+
+def _draw_seeds(rng, n_models):
+    return (
+        rng.randint(MAX_INT)
+        if n_models is None
+        else rng.randint(MAX_INT, size=n_models)
+    )
 
 
 def _mean_curve(curves):

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -25,7 +25,6 @@ from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
 from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
-    MAX_INT,
     BaseSGD,
     fit_transaction,
 )
@@ -438,7 +437,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             positives = [y == self.classes_[1]]
             negative_weights = [class_weight[0]]
             positive_weights = [class_weight[1]]
-            seeds = [check_random_state(self.random_state).randint(MAX_INT)]
+            seeds = [self._seeds()]
         else:
             if self._mode == "multilabel":
                 positives = [y[:, k] > 0 for k in range(y.shape[1])]
@@ -447,9 +446,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             # As scikit-learn: one-vs-rest weighs each model's positive class.
             positive_weights = class_weight
             negative_weights = np.ones_like(class_weight)
-            seeds = check_random_state(self.random_state).randint(
-                MAX_INT, size=len(positives)
-            )
+            seeds = self._seeds(len(positives))
         # Each model trains its own copy of its row of the coefficients,
         # written back once all have finished: neighbouring rows share a
         # cache line where they meet, as all the intercepts do, and written at
@@ -516,7 +513,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         callback = self._early_stopping_scorer(
             loss, X, y_index, sample_weight, validation_mask, _multinomial_accuracy
         )
-        seed = check_random_state(self.random_state).randint(MAX_INT)
+        seed = self._seeds()
         result = self._run_sgd(
             X, y_index.astype(X.dtype), weight,
             *self._model_arrays(slice(0, len(self.classes_)), X.dtype, schedule),

@@ -2,14 +2,13 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ..losses import Loss, loss_names
 from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
-    MAX_INT,
     BaseSGD,
     fit_transaction,
 )
@@ -259,7 +258,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         callback = self._early_stopping_scorer(
             loss, X, y, sample_weight, validation_mask, _r2_score
         )
-        seed = check_random_state(self.random_state).randint(0, MAX_INT)
+        seed = self._seeds()
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
         result = self._run_sgd(
             X, y, sample_weight, *self._model_arrays(slice(0, 1), X.dtype, schedule),
