@@ -60,7 +60,8 @@ def read_csv(path, target):
     missing), the feature names and the indices of the categorical columns.
     """
     try:
-        table = CSVFile(path, "python -m sklosses").read()
+        file = CSVFile(path, "python -m sklosses")
+        table = file.read()
     except (ImportError, ValueError) as error:
         raise DataError(str(error)) from None
     if len(table) == 0:
@@ -73,17 +74,13 @@ def read_csv(path, target):
     if features.shape[1] == 0:
         raise DataError(f"{path} has no feature column besides {target!r}.")
     categorical = [
-        k for k, name in enumerate(features.columns) if not _is_numeric(features[name])
+        k
+        for k, name in enumerate(features.columns)
+        if not file.is_numeric(features[name])
     ]
     y = table[target]
-    y = y.to_numpy(np.float64) if _is_numeric(y) else y.to_numpy(object)
+    y = y.to_numpy(np.float64) if file.is_numeric(y) else y.to_numpy(object)
     return features.astype(object).to_numpy(), y, list(features.columns), categorical
-
-
-def _is_numeric(column):
-    from pandas.api.types import is_numeric_dtype
-
-    return is_numeric_dtype(column)
 
 
 def infer_task(y):

@@ -7,10 +7,11 @@ time of one ``read_csv(chunksize=...)`` pass. Every block is parsed with the
 same options, so a file reads as pandas reads it: its missing-value markers
 (``NA``, ``nan``, an empty cell, ...), UTF-8 with or without a byte-order
 mark, quoted fields, blank lines skipped. What pandas leaves unsaid is
-checked here: a row with fewer fields than the header, and bytes that are
-not UTF-8, are errors that name their line.
+checked here: a row with more or fewer fields than the header, and bytes
+that are not UTF-8, are errors that name their line.
 """
 
+import importlib
 import io
 import re
 from collections import deque
@@ -28,15 +29,17 @@ N_THREADS = 2
 BOM = b"\xef\xbb\xbf"
 
 
-def import_pandas(caller):
+def import_io(module, caller):
+    """``module`` of the ``io`` extra (pandas, pyarrow), or an ImportError that
+    says what ``caller`` needs and how to install it."""
     try:
-        import pandas
+        return importlib.import_module(module)
     except ImportError:
+        package = module.partition(".")[0]
         raise ImportError(
-            f"{caller} reads CSV files with pandas: pip install 'sklosses[io]' "
-            "(or pip install pandas)."
+            f"{caller} needs {package}: pip install 'sklosses[io]' (or pip "
+            f"install {package})."
         ) from None
-    return pandas
 
 
 class CSVFile:
@@ -50,7 +53,7 @@ class CSVFile:
     """
 
     def __init__(self, path, caller):
-        self.pd = import_pandas(caller)
+        self.pd = import_io("pandas", caller)
         self.path = path
         self.offset = 0
         with self._open() as file:
@@ -72,6 +75,10 @@ class CSVFile:
             raise ValueError(f"cannot read {self.path}: {error.strerror}.") from None
         file.seek(self.offset)
         return file
+
+    def is_numeric(self, column):
+        """Whether a column of a DataFrame holds numbers (or booleans)."""
+        return self.pd.api.types.is_numeric_dtype(column)
 
     def read(self):
         """Every row as a DataFrame, the type of each column inferred."""

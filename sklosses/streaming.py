@@ -14,7 +14,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ._csv import CSVFile
+from ._csv import CSVFile, import_io
 
 
 def iter_memmap_chunks(X, y, chunk_size):
@@ -168,7 +168,7 @@ def _features(names, target, columns, path):
 
 
 def _csv_pieces(file, features, target, chunk_size, dtype):
-    numeric = file.pd.api.types.is_numeric_dtype
+    numeric = file.is_numeric
     text_target = False
 
     def target_type(frame):
@@ -204,32 +204,28 @@ def _csv_pieces(file, features, target, chunk_size, dtype):
             yield piece
             row += len(piece[1])
         elif piece is not None:
-            _refuse_text(piece, features, target, row, file.path)
+            _refuse_text(file, piece, features, target, row)
 
 
-def _refuse_text(frame, features, target, row, path):
-    from pandas.api.types import is_numeric_dtype
-
+def _refuse_text(file, frame, features, target, row):
     for name in features:
-        if not is_numeric_dtype(frame[name]):
+        if not file.is_numeric(frame[name]):
             raise ValueError(
-                f"column {name!r} of {path} holds text "
-                f"({_first_text(frame[name], row)}), not numbers: encode it "
+                f"column {name!r} of {file.path} holds text "
+                f"({_first_text(file, frame[name], row)}), not numbers: encode it "
                 "in a pipeline (OneHotEncoder for categories), or leave the "
                 "column out with columns=."
             )
     raise ValueError(
-        f"the target {target!r} of {path} holds numbers in its first "
-        f"rows and text later ({_first_text(frame[target], row)}): labels must be all "
-        "numbers or all text."
+        f"the target {target!r} of {file.path} holds numbers in its first rows "
+        f"and text later ({_first_text(file, frame[target], row)}): labels must "
+        "be all numbers or all text."
     )
 
 
-def _first_text(column, row):
+def _first_text(file, column, row):
     """The first value of a pandas ``column`` that is not a number, and its row."""
-    import pandas as pd
-
-    text = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+    text = file.pd.to_numeric(column, errors="coerce").isna() & column.notna()
     first = np.flatnonzero(text)[0]
     return f"{column.iloc[first]!r} in data row {row + first}"
 
@@ -312,13 +308,7 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
     ... )
     """
     check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError(
-            "iter_parquet_chunks needs pyarrow: pip install 'sklosses[io]' "
-            "(or pip install pyarrow)."
-        ) from None
+    pq = import_io("pyarrow.parquet", "iter_parquet_chunks")
     # Without pre-buffering, pyarrow holds less than half as much at a time.
     file = pq.ParquetFile(path, pre_buffer=False)
     schema = file.schema_arrow

@@ -444,3 +444,6 @@ def test_without_pandas_reading_a_csv_says_what_to_install(tmp_path, monkeypatch
         iter_csv_chunks(path, "y", 10)
     with pytest.raises(DataError, match=r"python -m sklosses .*sklosses\[io\]"):
         read_csv(path, "y")
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(ImportError, match=r"iter_parquet_chunks needs pyarrow.*\[io\]"):
+        iter_parquet_chunks(tmp_path / "data.parquet", "y", 10)
