@@ -81,16 +81,15 @@ def engine_loss(loss):
     disk cache) from its ``sample_loss`` and ``sample_gradient``.
     """
     name, params = loss.kernel_spec()
-    params = np.asarray(params, dtype=np.float64)
-    if name != "user":
-        return EngineLoss(BUILTIN_KERNELS, _losses.KINDS[name], params)
-    cls = type(loss)
-    if cls.sample_loss is None or cls.sample_gradient is None:
-        raise TypeError(
-            f"{cls.__name__} must define both sample_loss and sample_gradient."
-        )
-    kernels = user_kernels(cls.sample_loss, cls.sample_gradient)
-    return EngineLoss(kernels, _losses.USER_DEFINED, params)
+    kernels = BUILTIN_KERNELS
+    if name == "user":
+        cls = type(loss)
+        if cls.sample_loss is None or cls.sample_gradient is None:
+            raise TypeError(
+                f"{cls.__name__} must define both sample_loss and sample_gradient."
+            )
+        kernels = user_kernels(cls.sample_loss, cls.sample_gradient)
+    return EngineLoss(kernels, _losses.KINDS[name], np.asarray(params, np.float64))
 
 
 # The kernels compiled in this process, by cache directory: a loss unpickled

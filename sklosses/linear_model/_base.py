@@ -340,11 +340,15 @@ class BaseSGD(BaseEstimator):
             }
         self._extend_curves(curves)
         if schedule.average:
-            use_average = schedule.average <= self.t_ - 1.0
-            self.coef_ = self._average_coef if use_average else self._standard_coef
-            self.intercept_ = (
-                self._average_intercept if use_average else self._standard_intercept
-            )
+            self._show_coef(average=schedule.average <= self.t_ - 1.0)
+
+    def _show_coef(self, average):
+        """Make ``coef_`` and ``intercept_`` the averaged arrays, or the
+        iterates SGD updates."""
+        if average:
+            self.coef_, self.intercept_ = self._average_coef, self._average_intercept
+        else:
+            self.coef_, self.intercept_ = self._standard_coef, self._standard_intercept
 
     def _decision_function(self, X):
         """``X @ coef_.T + intercept_``; raveled for a single output."""
@@ -836,9 +840,7 @@ class BaseSGD(BaseEstimator):
         self._standard_intercept = state["intercept"]
         self._average_coef = state["average_coef"]
         self._average_intercept = state["average_intercept"]
-        prefix = "_average" if showing_average else "_standard"
-        self.coef_ = getattr(self, prefix + "_coef")
-        self.intercept_ = getattr(self, prefix + "_intercept")
+        self._show_coef(average=showing_average)
         return self
 
     def densify(self):
