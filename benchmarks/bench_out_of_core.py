@@ -166,9 +166,8 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as folder:
         paths, small = write_files(folder, args.rows, args.features)
-        methods = METHODS
         namespace = {}
-        exec(methods, namespace)
+        exec(METHODS, namespace)
         run = namespace["run"]
         print(
             f"{args.rows:,} rows x {args.features} features, "
@@ -207,7 +206,7 @@ def main(argv=None):
         for label, reader, module, read_ahead in EPOCHS:
             if "reading inline" in label or "pyarrow" in label:
                 continue  # one reference is enough
-            script = PEAK.format(module=module, methods=methods, reader=reader,
+            script = PEAK.format(module=module, methods=METHODS, reader=reader,
                                  chunk=args.chunk, read_ahead=read_ahead)  # fmt: skip
             out = subprocess.run(
                 [sys.executable, "-c", script, *paths.values(), *small.values()],
