@@ -143,6 +143,16 @@ class BaseSGD(BaseEstimator):
 
     # -- parameters -----------------------------------------------------------
 
+    def _keep_params(self, arguments):
+        """Keep each argument of ``__init__`` as the attribute of its name.
+
+        What scikit-learn asks of a constructor and nothing more: every
+        parameter stored unchanged, no logic; checks happen in ``fit``.
+        ``arguments`` is the constructor's ``locals()``.
+        """
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+
     def _get_loss(self):
         """The validated loss object, checked against the estimator's task."""
         loss = get_loss(self.loss, epsilon=self.epsilon)

@@ -215,28 +215,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         average=False,
         multi_class="auto",
     ):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.epsilon = epsilon
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.average = average
-        self.multi_class = multi_class
+        self._keep_params(locals())
 
     # -- fitting ----------------------------------------------------------------
 
@@ -542,7 +521,6 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     # -- predicting ---------------------------------------------------------------
     @fill_doc
-    @fill_doc
     def decision_function(self, X):
         """Raw scores ``X @ coef_.T + intercept_``: logits for the log loss.
 
@@ -556,7 +534,6 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         """
         return self._decision_function(X)
 
-    @fill_doc
     @fill_doc
     def predict(self, X):
         """Predict class labels, or the label indicator matrix.
