@@ -9,7 +9,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
@@ -21,12 +21,8 @@ from .._engine import _sgd
 from .._engine._kernels import engine_loss
 from .._engine._norms import squared_row_norms
 from .._engine._order import visiting_order, with_repeats
-from ..losses import (
-    EpsilonInsensitiveLoss,
-    HingeLoss,
-    get_loss,
-    loss_names,
-)
+from .._estimator import Estimator
+from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss
 from ..losses._check import check_loss_once
 from ._schedules import (
     AUTO_ALWAYS_RESTART,
@@ -35,6 +31,7 @@ from ._schedules import (
     LEARNING_RATES,
     Schedule,
     auto_schedule,
+    optimal_step_offset,
     split_heavy_rows,
     training_objective,
 )
@@ -56,6 +53,8 @@ PENALTIES = {
 # gradient at every sample while most coefficients see few.
 SPARSE_INTERCEPT_DECAY = 0.01
 MAX_INT = np.iinfo(np.int32).max
+# In the machine's byte order: a dtype equals another only in the same order.
+_ENGINE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 class SGDResult:
@@ -117,7 +116,7 @@ def fit_transaction(method):
     return call
 
 
-class BaseSGD(BaseEstimator):
+class BaseSGD(Estimator):
     """Parameters, validation and the epoch driver shared by the estimators."""
 
     _parameter_constraints: dict = {
@@ -154,14 +153,8 @@ class BaseSGD(BaseEstimator):
             setattr(self, name, arguments[name])
 
     def _get_loss(self):
-        """The validated loss object, checked against the estimator's task."""
+        """The validated loss object."""
         loss = get_loss(self.loss, epsilon=self.epsilon)
-        if not is_classifier(self) and loss.task != "regression":
-            raise ValueError(
-                f"{type(self).__name__} needs a regression loss, got the "
-                f"{loss.task} loss {loss!r}. Regression losses: "
-                f"{loss_names('regression')}."
-            )
         if loss._is_user_defined():
             # Built-in losses are checked by the test suite; a user's loss
             # that breaks the contract is refused rather than trained.
@@ -288,12 +281,44 @@ class BaseSGD(BaseEstimator):
     def _validate_training_data(self, X, y, first_call, **target_options):
         """``X`` and ``y`` as the engine reads them: C-ordered float64 or
         float32 rows, or CSR. Values are checked for NaN and infinity later,
-        during the first epoch (see :func:`check_finite`)."""
+        during the first epoch (see :func:`check_finite`).
+
+        A later call returns the arrays of :meth:`_as_validated` at once.
+        """
+        if not first_call and self._as_validated(X, y):
+            return X, y
         return validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
             order="C", accept_large_sparse=False, reset=first_call,
             ensure_all_finite=False, **target_options,
         )  # fmt: skip
+
+    def _as_validated(self, X, y):
+        """Whether ``validate_data`` would return ``X`` and ``y`` unchanged
+        and say nothing, as it does for most batches of a stream.
+
+        Taking them as they are saves the cost of scikit-learn's checks (most
+        of a small batch's ``partial_fit``): a 2-D C-ordered ndarray of
+        float64 or float32 with the fitted number of columns, fitted without
+        feature names, and a contiguous 1-D numeric ``y`` of as many rows,
+        finite.
+        Anything else goes through the checks, which raise or warn as they
+        would have on a first call.
+        """
+        return (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and X.ndim == 2
+            and y.ndim == 1
+            and X.dtype in _ENGINE_DTYPES
+            and X.flags.c_contiguous
+            and y.flags.c_contiguous
+            and 0 < X.shape[0] == y.shape[0]
+            and X.shape[1] == getattr(self, "n_features_in_", None)
+            and not hasattr(self, "feature_names_in_")
+            and y.dtype.kind in "biuf"
+            and (y.dtype.kind != "f" or bool(np.isfinite(y).all()))
+        )
 
     def _allocate_coef(
         self, coef_shape, n_outputs, dtype, coef_init, intercept_init, schedule
@@ -369,6 +394,11 @@ class BaseSGD(BaseEstimator):
 
     # -- state ----------------------------------------------------------------
 
+    def __sklearn_is_fitted__(self):
+        """Fitted once there are coefficients: what scikit-learn's check
+        finds, without reading every attribute at every ``partial_fit``."""
+        return hasattr(self, "coef_")
+
     def _start_anew(self):
         """Forget the model of an earlier fit, as fit and a first partial_fit do.
 
@@ -397,10 +427,15 @@ class BaseSGD(BaseEstimator):
             self.validation_score_curve_.extend(curves["validation_score"])
             self.best_epoch_ = int(np.argmax(self.validation_score_curve_)) + 1
         else:
-            # NaN or inf (a diverged epoch) is never the best.
-            curve = np.asarray(self.loss_curve_, dtype=float)
-            curve[~np.isfinite(curve)] = np.inf
-            self.best_epoch_ = int(np.argmin(curve)) + 1
+            # Only the new points are read: partial_fit adds one per call, and
+            # a stream of calls must not read its whole curve at every call.
+            start = len(self.loss_curve_) - len(curves["loss"])
+            best = self.best_epoch_ - 1 if start else 0
+            lowest = _finite_or_inf(self.loss_curve_[best])
+            for epoch, value in enumerate(curves["loss"], start):
+                if _finite_or_inf(value) < lowest:
+                    best, lowest = epoch, _finite_or_inf(value)
+            self.best_epoch_ = best + 1
 
     # -- data -----------------------------------------------------------------
 
@@ -528,13 +563,7 @@ class BaseSGD(BaseEstimator):
 
         optimal_init = 0.0
         if learning_rate == _sgd.OPTIMAL:
-            # Bottou's heuristic: the step of the first sample is about
-            # typw / |loss'| for a typical weight size typw. The derivative
-            # comes from the loss object: the compiled kernel, called from
-            # Python, would be compiled for that call alone, on a first fit.
-            typw = np.sqrt(1.0 / np.sqrt(alpha))
-            dloss = float(loss.gradient(np.ones(1), np.full(1, -typw))[0])
-            optimal_init = 1.0 / (typw / max(1.0, dloss) * alpha)
+            optimal_init = optimal_step_offset(loss, loss_params, alpha)
 
         train = np.flatnonzero(~validation_mask)
         rng = np.random.default_rng(seed)
@@ -909,3 +938,8 @@ def _mean_curve(curves):
         return []
     padded = [curve + curve[-1:] * (length - len(curve)) for curve in curves]
     return list(np.mean(padded, axis=0))
+
+
+def _finite_or_inf(value):
+    """NaN or infinity, the objective of a diverged epoch, is never the best."""
+    return value if np.isfinite(value) else np.inf

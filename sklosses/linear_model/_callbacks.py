@@ -12,12 +12,17 @@ except ImportError:  # scikit-learn < 1.9
 
 
 def begin_fit(estimator, X, y, sample_weight, *, max_subtasks, sequential=True):
-    """Open the fit's root task; ``None`` when callbacks are unsupported.
+    """Open the fit's root task; ``None`` when callbacks are unsupported, or
+    when there is none to call: neither the estimator's own nor one from a
+    meta-estimator's task (opening a task costs more than a small epoch).
 
     ``max_subtasks``: the epochs, or the binary models of one-vs-rest, which
     run in parallel threads (``sequential=False``, identified by index).
     """
-    if not hasattr(estimator, "_init_callback_context"):
+    if not hasattr(estimator, "_init_callback_context") or not (
+        getattr(estimator, "_skl_callbacks", None)
+        or hasattr(estimator, "_parent_callback_ctx")
+    ):
         return None
     context = estimator._init_callback_context(
         max_subtasks=max_subtasks, sequential_subtasks=sequential

@@ -16,10 +16,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    column_or_1d,
-)
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
@@ -36,6 +33,7 @@ from ._callbacks import (
     epoch_hooks,
 )
 from ._docs import fill_doc
+from ._validation import sample_weight_of
 
 # Recent scikit-learn refuses sample weights that are all zero unless told
 # not to; older versions have no such check, nor the keyword.
@@ -284,8 +282,14 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     ):
         first_call = not hasattr(self, "classes_")
         X, y = self._validate_training_data(X, y, first_call, multi_output=True)
-        y, labels, multilabel = _check_targets(y)
-        self._check_classes(labels, y, classes, multilabel, first_call, classes_from_y)
+        if first_call or not self._known_labels(y):
+            y, labels, multilabel = _check_targets(y)
+            self._check_classes(
+                labels, y, classes, multilabel, first_call, classes_from_y
+            )
+        else:
+            multilabel = False
+            self._check_same_targets(classes, multilabel)
         n_classes = self.classes_.shape[0]
         self._mode = self._resolve_mode(loss, n_classes, multilabel)
         n_models = 1 if self._mode == "binary" else n_classes
@@ -294,9 +298,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         allow_zeros = {}
         if _CHECKS_ZERO_WEIGHTS:
             allow_zeros = {"allow_all_zero_weights": self.early_stopping}
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, **allow_zeros
-        )
+        sample_weight = sample_weight_of(sample_weight, X, **allow_zeros)
         weight = sample_weight
         if self.learning_rate == "auto" and not multilabel:
             # The step must allow for the largest weights a sample gets.
@@ -367,6 +369,19 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 "The number of classes has to be greater than one; got "
                 f"{self.classes_.shape[0]} class"
             )
+
+    def _known_labels(self, y):
+        """Whether ``y`` holds 1-D numeric class labels, each one of
+        ``classes_``: then they pass every check of :func:`_check_targets`
+        and :meth:`_check_classes`, since ``classes_`` passed them. One
+        vectorised lookup instead of their sorts and ``type_of_target``."""
+        if self._mode == "multilabel" or y.ndim != 1 or y.dtype.kind not in "biuf":
+            return False
+        classes = self.classes_
+        if classes.dtype.kind not in "biuf":
+            return False
+        index = np.minimum(np.searchsorted(classes, y), classes.shape[0] - 1)
+        return bool((classes[index] == y).all())
 
     def _check_same_targets(self, classes, multilabel):
         """A later call's targets must be of the kind, and classes, of the first."""

@@ -4,7 +4,6 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight
 
 from ..losses import Loss, loss_names
 from ..losses._registry import scikit_learn_loss_functions
@@ -20,6 +19,7 @@ from ._callbacks import (
 )
 from ._docs import fill_doc
 from ._schedules import best_constant
+from ._validation import sample_weight_of
 
 
 @fill_doc
@@ -202,6 +202,16 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self._partial_fit(X, y, sample_weight, loss, 1, None, None)
         return self
 
+    def _get_loss(self):
+        loss = super()._get_loss()
+        if loss.task != "regression":
+            raise ValueError(
+                f"{type(self).__name__} needs a regression loss, got the "
+                f"{loss.task} loss {loss!r}. Regression losses: "
+                f"{loss_names('regression')}."
+            )
+        return loss
+
     def _coef_attributes(self, coef, intercept):
         """What makes a copy of this regressor predict with these coefficients."""
         return {"coef_": coef.reshape(-1), "intercept_": intercept}
@@ -215,8 +225,10 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             y = y.astype(X.dtype, copy=False)
         # Found here, after the conversion, as are targets of object dtype
         # (None), which scikit-learn's check lets through as non-numbers.
-        assert_all_finite(y, input_name="y")
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        # Its error, at the cost of its check only when there is one.
+        if not np.isfinite(y).all():
+            assert_all_finite(y, input_name="y")
+        sample_weight = sample_weight_of(sample_weight, X)
         if (
             first_call
             and intercept_init is None

@@ -82,6 +82,32 @@ def training_objective(
     return objective
 
 
+# optimal_step_offset's values by (loss class, engine parameters, alpha).
+_OPTIMAL_OFFSETS: dict = {}
+
+
+def optimal_step_offset(loss, loss_params, alpha):
+    """The ``optimal_init`` of ``learning_rate="optimal"``, scikit-learn's.
+
+    Bottou's heuristic: the step of the first sample is about
+    ``typw / |loss'|`` for a typical weight size ``typw``. The derivative
+    comes from the loss object (the compiled kernel, called from Python,
+    would be compiled for that call alone, on a first fit), and is kept per
+    loss class, parameters and ``alpha``: called on one element, it costs
+    more than the epoch of a small ``partial_fit``.
+    """
+    key = (type(loss), loss_params.tobytes(), alpha)
+    offset = _OPTIMAL_OFFSETS.get(key)
+    if offset is None:
+        typw = np.sqrt(1.0 / np.sqrt(alpha))
+        dloss = float(loss.gradient(np.ones(1), np.full(1, -typw))[0])
+        offset = 1.0 / (typw / max(1.0, dloss) * alpha)
+        if len(_OPTIMAL_OFFSETS) >= 1024:
+            _OPTIMAL_OFFSETS.clear()
+        _OPTIMAL_OFFSETS[key] = offset
+    return offset
+
+
 def auto_schedule(X, y, sample_weight, loss, fit_intercept, row_norms):
     """The :class:`Schedule` of ``learning_rate="auto"``.
 

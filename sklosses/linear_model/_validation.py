@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import _check_sample_weight
 
 # Early stopping scores the validation rows this many at a time, so that they
 # are never copied out of the input as a whole.
@@ -30,6 +31,14 @@ def initial_values(values, shape, dtype, name):
             f"got {array.shape}."
         )
     return array.reshape(shape)
+
+
+def sample_weight_of(sample_weight, X, **options):
+    """scikit-learn's ``_check_sample_weight`` in ``X``'s dtype; ones when
+    ``None``, as it gives them, without its cost in a small ``partial_fit``."""
+    if sample_weight is None:
+        return np.ones(X.shape[0], dtype=X.dtype)
+    return _check_sample_weight(sample_weight, X, dtype=X.dtype, **options)
 
 
 def stratified_validation_mask(y, test_size, random_state):

@@ -3,12 +3,12 @@
 import inspect
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from .._engine._kernels import engine_loss
+from .._estimator import Estimator
 
 
-class Loss(BaseEstimator):
+class Loss(Estimator):
     """Base class of the losses that SGD estimators minimize.
 
     A loss compares an encoded target ``y`` with a raw prediction ``raw``, the
