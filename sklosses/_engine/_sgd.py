@@ -100,6 +100,14 @@ def _prefetch(typingctx, array, index):
 
 
 @cached_njit(nogil=True)
+def _all_finite(values):
+    for value in values.flat:
+        if not math.isfinite(value):
+            return False
+    return True
+
+
+@cached_njit(nogil=True)
 def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
     """Make the scale 1 and the average explicit: the same numbers, refreshed."""
     for k in range(v.shape[0]):
@@ -229,6 +237,9 @@ def sgd_epoch(
         Rows whose dot product with the weights was not finite: a NaN or
         infinity in a row makes it so, which spares the estimator a pass over
         the input to look for them up front.
+    finite : bool
+        Whether the weights, their averages and the intercepts are all
+        finite after the epoch.
     """
     dense = indptr is None
     n_outputs = coef.shape[0]
@@ -425,7 +436,13 @@ def sgd_epoch(
         t += 1.0
 
     _fold_scale(v, wscale, avg_coef, avg_a, avg_b, averaging)
-    return t, u, sumloss, sumpenalty, n_clipped, n_nonfinite
+    finite = (
+        _all_finite(coef)
+        and _all_finite(intercept)
+        and _all_finite(avg_coef)
+        and _all_finite(avg_intercept)
+    )
+    return t, u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite
 
 
 @cached_njit(nogil=True, inline="always")

@@ -91,12 +91,14 @@ def fit_transaction(method):
 
     @functools.wraps(method)
     def call(self, *args, **kwargs):
-        attributes = dict(self.__dict__)
-        arrays = {
-            id(value): (value, value.copy())
+        attributes = self.__dict__.copy()
+        # An array held twice (coef_ is _average_coef once averaging) is
+        # saved twice: cheaper at every call than finding out which.
+        arrays = [
+            (value, value.copy())
             for value in attributes.values()
             if isinstance(value, np.ndarray)
-        }
+        ]
         lengths = [
             (value, len(value))
             for value in attributes.values()
@@ -105,7 +107,7 @@ def fit_transaction(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            for array, saved in arrays.values():
+            for array, saved in arrays:
                 array[...] = saved
             for values, length in lengths:
                 del values[length:]
@@ -283,42 +285,24 @@ class BaseSGD(Estimator):
         float32 rows, or CSR. Values are checked for NaN and infinity later,
         during the first epoch (see :func:`check_finite`).
 
-        A later call returns the arrays of :meth:`_as_validated` at once.
+        Arrays that scikit-learn's conversions would return as they are
+        (:func:`_engine_ready`) skip them, which cost more than a small
+        batch's epoch; their columns are checked, by scikit-learn, unless a
+        later call's are those the model was fitted on: as many, unnamed.
         """
-        if not first_call and self._as_validated(X, y):
-            return X, y
+        if _engine_ready(X, y):
+            if (
+                not first_call
+                and X.shape[1] == self.n_features_in_
+                and not hasattr(self, "feature_names_in_")
+            ):
+                return X, y
+            return validate_data(self, X, y, skip_check_array=True, reset=first_call)
         return validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
             order="C", accept_large_sparse=False, reset=first_call,
             ensure_all_finite=False, **target_options,
         )  # fmt: skip
-
-    def _as_validated(self, X, y):
-        """Whether ``validate_data`` would return ``X`` and ``y`` unchanged
-        and say nothing, as it does for most batches of a stream.
-
-        Taking them as they are saves the cost of scikit-learn's checks (most
-        of a small batch's ``partial_fit``): a 2-D C-ordered ndarray of
-        float64 or float32 with the fitted number of columns, fitted without
-        feature names, and a contiguous 1-D numeric ``y`` of as many rows,
-        finite.
-        Anything else goes through the checks, which raise or warn as they
-        would have on a first call.
-        """
-        return (
-            type(X) is np.ndarray
-            and type(y) is np.ndarray
-            and X.ndim == 2
-            and y.ndim == 1
-            and X.dtype in _ENGINE_DTYPES
-            and X.flags.c_contiguous
-            and y.flags.c_contiguous
-            and 0 < X.shape[0] == y.shape[0]
-            and X.shape[1] == getattr(self, "n_features_in_", None)
-            and not hasattr(self, "feature_names_in_")
-            and y.dtype.kind in "biuf"
-            and (y.dtype.kind != "f" or bool(np.isfinite(y).all()))
-        )
 
     def _allocate_coef(
         self, coef_shape, n_outputs, dtype, coef_init, intercept_init, schedule
@@ -439,15 +423,16 @@ class BaseSGD(Estimator):
 
     # -- data -----------------------------------------------------------------
 
-    def _make_validation_split(self, X, y, sample_mask):
-        """Boolean mask of the samples held out for early stopping.
+    def _make_validation_split(self, X, y, sample_weight):
+        """Boolean mask of the samples held out for early stopping; ``None``
+        without early stopping.
 
         The engine never reads them, so their values are checked here for
         NaN and infinity (see :func:`check_finite`).
         """
-        n_samples = y.shape[0]
         if not self.early_stopping:
-            return np.zeros(n_samples, dtype=bool)
+            return None
+        n_samples = y.shape[0]
         # Stratify classes; multilabel targets are split at random.
         if is_classifier(self) and y.ndim == 1:
             validation_mask = stratified_validation_mask(
@@ -470,7 +455,7 @@ class BaseSGD(Estimator):
                 "samples). Please either change validation_fraction, increase "
                 "number of samples, or disable early_stopping."
             )
-        if not np.any(sample_mask[validation_mask]):
+        if not np.any(sample_weight[validation_mask] > 0):
             raise ValueError(
                 "The sample weights for validation set are all zero, consider "
                 "using a different random state."
@@ -565,7 +550,10 @@ class BaseSGD(Estimator):
         if learning_rate == _sgd.OPTIMAL:
             optimal_init = optimal_step_offset(loss, loss_params, alpha)
 
-        train = np.flatnonzero(~validation_mask)
+        if validation_mask is None:
+            train = np.arange(n_samples)
+        else:
+            train = np.flatnonzero(~validation_mask)
         rng = np.random.default_rng(seed)
         repeats = train[:0]
         watch_average = split_norm > 0
@@ -609,7 +597,7 @@ class BaseSGD(Estimator):
             # Deleted after the call, so that the last epoch's order is freed
             # before this one's is built.
             order = visiting_order(rng, train, self.shuffle, data_bytes)
-            t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite = kernels.sgd_epoch(
+            run = kernels.sgd_epoch(
                 data=data, indices=indices, indptr=indptr, n_features=n_features,
                 y=y, sample_weight=sample_weight,
                 order=with_repeats(rng, order, repeats),
@@ -623,15 +611,15 @@ class BaseSGD(Estimator):
                 fit_intercept=bool(self.fit_intercept),
                 intercept_decay=intercept_decay, average=average,
             )  # fmt: skip
+            t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite = run
             del order
             # scikit-learn's objective: the mean over the epoch of each
             # sample's loss plus the penalty of the weights it saw.
             objective = (sumloss + visit_alpha * sumpenalty) / max(train.shape[0], 1)
             if n_nonfinite:
                 check_finite(X, self)  # NaN or infinity in X, or divergence
-            self._check_overflow(
-                epoch, objective, coef, intercept, average_coef, average_intercept
-            )
+            if not (finite and np.isfinite(objective)):
+                self._raise_overflow(epoch)
             if n_clipped and not warned_diverging:
                 self._warn_diverging(epoch, n_clipped)
                 warned_diverging = True
@@ -694,19 +682,12 @@ class BaseSGD(Estimator):
                     break
         return SGDResult(epoch, curves, remaining)
 
-    def _check_overflow(
-        self, epoch, objective, coef, intercept, average_coef, average_intercept
-    ):
-        finite = np.isfinite(objective) and all(
-            np.isfinite(values).all()
-            for values in (coef, intercept, average_coef, average_intercept)
+    def _raise_overflow(self, epoch):
+        raise ValueError(
+            f"Floating-point under-/overflow occurred at epoch #{epoch}. "
+            "Scaling input data with StandardScaler or MinMaxScaler might "
+            f"help. The model is no longer finite.{self._smaller_steps()}"
         )
-        if not finite:
-            raise ValueError(
-                f"Floating-point under-/overflow occurred at epoch #{epoch}. "
-                "Scaling input data with StandardScaler or MinMaxScaler might "
-                f"help. The model is no longer finite.{self._smaller_steps()}"
-            )
 
     def _warn_diverging(self, epoch, n_clipped):
         # scikit-learn clips such gradients silently; the coefficients stay
@@ -943,3 +924,24 @@ def _mean_curve(curves):
 def _finite_or_inf(value):
     """NaN or infinity, the objective of a diverged epoch, is never the best."""
     return value if np.isfinite(value) else np.inf
+
+
+def _engine_ready(X, y):
+    """Whether scikit-learn's ``check_X_y``, as the estimators call it, would
+    return ``X`` and ``y`` unchanged and say nothing: a 2-D C-ordered ndarray
+    of float64 or float32 with a row and a column at least, and a contiguous
+    1-D numeric ``y`` of as many rows, finite. Anything else goes through it,
+    and gets its errors and warnings."""
+    return (
+        type(X) is np.ndarray
+        and type(y) is np.ndarray
+        and X.ndim == 2
+        and y.ndim == 1
+        and X.dtype in _ENGINE_DTYPES
+        and X.flags.c_contiguous
+        and y.flags.c_contiguous
+        and 0 < X.shape[0] == y.shape[0]
+        and X.shape[1] > 0
+        and y.dtype.kind in "biuf"
+        and (y.dtype.kind != "f" or bool(np.isfinite(y).all()))
+    )

@@ -6,7 +6,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import StrOptions
@@ -314,7 +314,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         )  # fmt: skip
         self.loss_ = loss
 
-        validation_mask = self._make_validation_split(X, y, sample_weight > 0)
+        validation_mask = self._make_validation_split(X, y, sample_weight)
         # Callbacks see one task per epoch, under one task per binary model
         # for one-vs-rest and multilabel targets.
         one_model = self._mode in ("binary", "multinomial")
@@ -380,8 +380,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         classes = self.classes_
         if classes.dtype.kind not in "biuf":
             return False
-        index = np.minimum(np.searchsorted(classes, y), classes.shape[0] - 1)
-        return bool((classes[index] == y).all())
+        index = np.searchsorted(classes, y)
+        return bool((classes.take(index, mode="clip") == y).all())
 
     def _check_same_targets(self, classes, multilabel):
         """A later call's targets must be of the kind, and classes, of the first."""
@@ -482,12 +482,16 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         if not copy_rows:
             result, _ = fit_one(0, positives[0])
             return [result]
-        # Shared memory, as scikit-learn asks: under a process-based backend
-        # (loky, multiprocessing, dask) joblib then runs threads, rather than
-        # shipping X to every worker.
-        trained = Parallel(n_jobs=self.n_jobs, require="sharedmem")(
-            delayed(fit_one)(k, positive) for k, positive in enumerate(positives)
-        )
+        if effective_n_jobs(self.n_jobs) == 1:
+            # joblib's setup costs more than a small batch's epochs.
+            trained = [fit_one(k, positive) for k, positive in enumerate(positives)]
+        else:
+            # Shared memory, as scikit-learn asks: under a process-based
+            # backend (loky, multiprocessing, dask) joblib then runs threads,
+            # rather than shipping X to every worker.
+            trained = Parallel(n_jobs=self.n_jobs, require="sharedmem")(
+                delayed(fit_one)(k, positive) for k, positive in enumerate(positives)
+            )
         for k, (_, arrays) in enumerate(trained):
             for array, copy in zip(
                 self._model_arrays(slice(k, k + 1), X.dtype, schedule),
@@ -619,11 +623,16 @@ def _check_targets(y):
     values, or a dense 0/1 indicator matrix and ``None``.
 
     Each look at the labels is a sort of ``y``: take as few as possible. The
-    type of numeric 1-D labels is the type of their unique values.
+    type of numeric 1-D labels is the type of their unique values, and
+    integers, or floats that equal them, are "binary" or "multiclass" for
+    ``type_of_target``: found without it, which costs more than a small fit.
     """
     labels = None
     if y.ndim == 1 and y.dtype.kind in "biuf":
         labels = np.unique(y)
+        with np.errstate(invalid="ignore"):  # NaN, left to type_of_target
+            if y.dtype.kind != "f" or (labels == labels.astype(int)).all():
+                return y, labels, False
     target_type = type_of_target(y if labels is None else labels, input_name="y")
     if target_type == "multilabel-indicator":
         if sp.issparse(y):

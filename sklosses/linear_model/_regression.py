@@ -248,7 +248,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         )
         self.loss_ = loss
 
-        validation_mask = self._make_validation_split(X, y, sample_weight > 0)
+        validation_mask = self._make_validation_split(X, y, sample_weight)
         callback = self._early_stopping_scorer(
             loss, X, y, sample_weight, validation_mask, _r2_score
         )
