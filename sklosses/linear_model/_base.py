@@ -554,7 +554,7 @@ class BaseSGD(Estimator):
             train = np.arange(n_samples)
         else:
             train = np.flatnonzero(~validation_mask)
-        rng = np.random.default_rng(seed)
+        rng = np.random.Generator(np.random.PCG64(_seed_sequence(int(seed))))
         repeats = train[:0]
         watch_average = split_norm > 0
         if watch_average:
@@ -902,6 +902,14 @@ def _seeds_of(random_state, n_models):
     if n_models is not None:
         seeds.setflags(write=False)  # shared by every call with this seed
     return seeds
+
+
+@functools.lru_cache(maxsize=256)
+def _seed_sequence(seed):
+    """``np.random.default_rng(seed)`` is ``Generator(PCG64(SeedSequence(seed)))``;
+    the SeedSequence, the costly part, is the same for every call with a seed.
+    """
+    return np.random.SeedSequence(seed)
 
 
 def _draw_seeds(rng, n_models):

@@ -221,8 +221,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     ):
         first_call = getattr(self, "coef_", None) is None
         X, y = self._validate_training_data(X, y, first_call, y_numeric=True)
-        with np.errstate(over="ignore"):  # float64 targets beyond float32
-            y = y.astype(X.dtype, copy=False)
+        if y.dtype != X.dtype:
+            with np.errstate(over="ignore"):  # float64 targets beyond float32
+                y = y.astype(X.dtype)
         # Found here, after the conversion, as are targets of object dtype
         # (None), which scikit-learn's check lets through as non-numbers.
         # Its error, at the cost of its check only when there is one.
