@@ -6,6 +6,8 @@ run: a binary classifier, 5-class models (softmax and one-vs-rest) and a
 regressor. Rows per second against river's ``learn_one`` where river is
 installed (it is not a dependency). Each cell is the best of ``--repeats``
 rounds of ``--calls`` calls; a round runs every estimator once in turn.
+Last, ``fit`` on small folds of 200 x 20, as cross-validation and grid
+searches run it, with the epochs each ran.
 
     python benchmarks/bench_streaming.py            # about a minute
     python benchmarks/bench_streaming.py --quick    # tiny sizes, a smoke run
@@ -51,6 +53,33 @@ def per_call(model, X, y, fit_params):
     for X_batch, y_batch in zip(X, y, strict=True):
         model.partial_fit(X_batch, y_batch, **fit_params)
     return (time.perf_counter() - start) / len(X)
+
+
+def small_fits(kind, n_classes, ours, theirs, n_folds, repeats):
+    """Seconds per ``fit`` on folds of 200 x 20, and the mean epochs run."""
+    X, y = batches(kind, n_classes, 200, n_folds, seed=1)
+    rng = np.random.default_rng(2)
+    if kind == "regressor":
+        y = y + rng.normal(size=y.shape)  # noise: SGD stops on a plateau
+    else:  # a tenth of the labels drawn at random: not separable
+        noise = rng.integers(n_classes, size=y.shape)
+        y = np.where(rng.random(y.shape) < 0.1, noise, y)
+    result = {}
+    for name, module, params in (
+        ("sklosses", sklosses, ours),
+        ("scikit-learn", sklearn_models, theirs),
+    ):
+        estimator = getattr(module, f"SGD{kind.capitalize()}")
+        estimator(random_state=0, **params).fit(X[0], y[0])  # compiled, imported
+        best, epochs = np.inf, []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for X_fold, y_fold in zip(X, y, strict=True):
+                model = estimator(random_state=0, **params).fit(X_fold, y_fold)
+                epochs.append(model.n_iter_)
+            best = min(best, (time.perf_counter() - start) / n_folds)
+        result[name] = best, np.mean(epochs)
+    return result
 
 
 def river_rows_per_second(rows, n_batches):
@@ -106,6 +135,17 @@ def main(argv=None):
             ours_us, theirs_us = best["sklosses"] * 1e6, best["scikit-learn"] * 1e6
             print(f"| {label} | {rows:,} | {ours_us:.0f} | {theirs_us:.0f} | "
                   f"{ours_us / theirs_us:.2f}x |")  # fmt: skip
+
+    print("\nfit on folds of 200 x 20, microseconds (mean epochs run)\n")
+    print("| model | sklosses | scikit-learn | ratio |")
+    print("|---|---|---|---|")
+    n_folds = 3 if args.quick else 30
+    for label, kind, n_classes, ours, theirs in MODELS:
+        fits = small_fits(kind, n_classes, ours, theirs, n_folds, args.repeats)
+        (ours_s, ours_n), (theirs_s, theirs_n) = fits.values()
+        print(f"| {label} | {ours_s * 1e6:.0f} ({ours_n:.1f}) | "
+              f"{theirs_s * 1e6:.0f} ({theirs_n:.1f}) | "
+              f"{ours_s / theirs_s:.2f}x |")  # fmt: skip
 
     print("\nRows per second, binary log loss, batches of 100 rows\n")
     print("| | rows/s |")

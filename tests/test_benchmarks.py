@@ -61,7 +61,7 @@ QUICK_RUNS = [
     ]),
     ("bench_streaming.py", None, [
         "| 5 classes, one-vs-rest | 10 | ", "| regressor, squared | 100 | ",
-        "| sklosses partial_fit | ",
+        "| sklosses partial_fit | ", "| model | sklosses | scikit-learn | ratio |",
     ]),
 ]  # fmt: skip
 

@@ -184,6 +184,32 @@ def test_plain_batches_train_the_model_converted_batches_train(
     assert plain.loss_curve_ == converted.loss_curve_
 
 
+@pytest.mark.parametrize(
+    "classes",
+    [[0, 1], [1, 0, 1], np.array([0.0, 1.0]), np.array([1, 0], dtype=np.int8)],
+)
+def test_the_same_classes_at_every_call(classes):
+    once = SGDClassifier(random_state=0).partial_fit(X, LABELS, classes=[0, 1])
+    every = SGDClassifier(random_state=0).partial_fit(X, LABELS, classes=[0, 1])
+    for _ in range(3):
+        once.partial_fit(X, LABELS)
+        every.partial_fit(X, LABELS, classes=classes)
+    assert_array_equal(once.coef_, every.coef_)
+
+
+@pytest.mark.parametrize(
+    "classes, error",
+    [
+        ([0.0, 0.5, 1.0], r"Unknown label type: \(array\(\[0. , 0.5, 1. \]\),\)"),
+        (["0", "1"], r"`classes=\['0', '1'\]` is not the same as on last call"),
+    ],
+)
+def test_other_classes_on_a_later_call(classes, error):
+    model = SGDClassifier(random_state=0).partial_fit(X, LABELS, classes=[0, 1])
+    with pytest.raises(ValueError, match=error):
+        model.partial_fit(X, LABELS, classes=classes)
+
+
 def test_best_epoch_over_a_stream_of_calls():
     model = SGDRegressor(learning_rate="constant", eta0=0.05, random_state=0)
     rng = np.random.default_rng(2)

@@ -392,13 +392,11 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             )
         if multilabel:
             return
-        # np.asarray computes a lazy (dask) array.
-        if classes is not None:
-            if not np.array_equal(self.classes_, unique_labels(np.asarray(classes))):
-                raise ValueError(
-                    f"`classes={classes!r}` is not the same as on last call to "
-                    f"partial_fit, was: {self.classes_!r}"
-                )
+        if classes is not None and not _same_classes(self.classes_, classes):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {self.classes_!r}"
+            )
 
     def _resolve_mode(self, loss, n_classes, multilabel):
         is_log = isinstance(loss, LogLoss)
@@ -653,6 +651,18 @@ def _check_targets(y):
     if labels is None:
         labels = np.unique(y)
     return y, labels, False
+
+
+def _same_classes(fitted, classes):
+    """Whether ``unique_labels(classes)`` is ``fitted``, the valid labels of
+    a first call: so is the sorted set of 1-D numbers or strings that equals
+    them, found without ``unique_labels``' checks, which cost more than the
+    epoch of a small ``partial_fit`` that passes ``classes`` every time."""
+    classes = np.asarray(classes)  # computes a lazy (dask) array
+    if classes.ndim == 1 and classes.dtype.kind in "biufUS":
+        if np.array_equal(fitted, np.unique(classes)):
+            return True
+    return np.array_equal(fitted, unique_labels(classes))
 
 
 def _first_classes(labels, y, classes, classes_from_y):
