@@ -29,15 +29,15 @@ N_THREADS = 2
 BOM = b"\xef\xbb\xbf"
 
 
-def import_io(module, caller):
-    """``module`` of the ``io`` extra (pandas, pyarrow), or an ImportError that
-    says what ``caller`` needs and how to install it."""
+def import_io(module, caller, extra="io"):
+    """``module`` of an optional extra (``io``: pandas, pyarrow), or an
+    ImportError that says what ``caller`` needs and how to install it."""
     try:
         return importlib.import_module(module)
     except ImportError:
         package = module.partition(".")[0]
         raise ImportError(
-            f"{caller} needs {package}: pip install 'sklosses[io]' (or pip "
+            f"{caller} needs {package}: pip install 'sklosses[{extra}]' (or pip "
             f"install {package})."
         ) from None
 

@@ -1,0 +1,246 @@
+"""Export to ONNX: onnxruntime's outputs are the model's own predictions."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.compose import make_column_transformer
+from sklearn.datasets import make_classification, make_regression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from sklosses import SGDClassifier, SGDRegressor
+from sklosses.losses import HingeLoss, LogLoss, loss_names
+
+skl2onnx = pytest.importorskip("skl2onnx")
+rt = pytest.importorskip("onnxruntime")
+pytest.importorskip("sklosses.onnx")
+
+RTOL = 1e-5
+
+
+def _session(model, X, **options):
+    """An onnxruntime session of ``model`` converted for rows like ``X``;
+    ``options`` of the classifier, with probabilities as an array."""
+    options = {SGDClassifier: {"zipmap": False, **options}}
+    onx = skl2onnx.to_onnx(model, X[:1], options=options)
+    return rt.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+
+
+def _run(model, X, **options):
+    session = _session(model, X, **options)
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+def _rounding(scores):
+    """Scores of a float32 model on float32 rows are float32 sums, in
+    another order than numpy's: a score near 0, a difference of larger
+    terms, carries their rounding, a few float32 steps of the largest."""
+    if scores.dtype == np.float32:
+        return 1e-6 * np.abs(scores).max()
+    return 0.0
+
+
+def _data(mode, n_classes=3, seed=0):
+    X, y = make_classification(
+        n_samples=300, n_features=8, n_informative=5, n_classes=n_classes,
+        n_clusters_per_class=1, random_state=seed,
+    )  # fmt: skip
+    X = StandardScaler().fit_transform(X)
+    if mode == "binary":
+        y = (y > 0).astype(int)
+    elif mode == "multilabel":
+        y = np.c_[y == 0, y == 1, y > 0].astype(int)
+    return X[:200], y[:200], X[200:]
+
+
+def _fitted(loss, mode, sparse, dtype):
+    X, y, X_test = _data(mode)
+    multi_class = {"ovr": "ovr", "multinomial": "multinomial"}.get(mode, "auto")
+    model = SGDClassifier(loss=loss, multi_class=multi_class, random_state=0)
+    X = X.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged, diverging: beside the point
+        model.fit(sp.csr_matrix(X) if sparse else X, y)
+    return model, X_test
+
+
+CLASSIFIER_CASES = [
+    (loss, mode)
+    for loss in loss_names("classification")
+    for mode in ("binary", "ovr", "multilabel")
+] + [("log_loss", "multinomial")]
+
+
+@pytest.mark.parametrize("loss, mode", CLASSIFIER_CASES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "CSR"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_classifier_predicts_in_onnx_as_in_python(loss, mode, sparse, dtype):
+    model, X_test = _fitted(loss, mode, sparse, dtype)
+    X_test = X_test.astype(dtype)
+    labels, second = _run(model, X_test)
+    assert_array_equal(labels, model.predict(X_test))
+    assert second.dtype == dtype
+    if model.loss_.is_probabilistic:
+        expected = model.predict_proba(X_test)
+    else:
+        expected = model.decision_function(X_test)
+        if expected.ndim == 1:
+            expected = np.c_[-expected, expected]
+    atol = _rounding(model.decision_function(X_test))
+    assert_allclose(second, expected, rtol=RTOL, atol=atol)
+    _, scores = _run(model, X_test, raw_scores=True)
+    decision = model.decision_function(X_test)
+    if decision.ndim == 1:
+        decision = np.c_[-decision, decision]
+    assert_allclose(scores, decision, rtol=RTOL, atol=atol)
+
+
+def test_text_labels_and_the_zipmap():
+    X, y, X_test = _data("multiclass")
+    labels_of = np.array(["setosa", "versicolor", "virginica"])
+    model = SGDClassifier(loss="log_loss", random_state=0).fit(X, labels_of[y])
+    labels, proba = _run(model, X_test)
+    assert_array_equal(labels, model.predict(X_test))
+    # A zipmap by default; ONNX's ZipMap takes float32, as for scikit-learn's
+    # own classifiers.
+    X_test = X_test.astype(np.float32)
+    onx = skl2onnx.to_onnx(model, X_test[:1])
+    session = rt.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    _, rows = session.run(None, {"X": X_test})
+    assert rows[0].keys() == set(labels_of)
+    assert_allclose([row["virginica"] for row in rows], proba[:, 2], rtol=RTOL)
+
+
+def test_sparsified_coefficients():
+    X, y, X_test = _data("binary")
+    model = SGDClassifier(penalty="l1", alpha=0.01, random_state=0).fit(X, y)
+    labels, scores = _run(model.sparsify(), X_test)
+    assert_array_equal(labels, model.predict(X_test))
+    assert_allclose(scores[:, 1], model.decision_function(X_test), rtol=RTOL)
+
+
+@pytest.mark.parametrize("loss", loss_names("regression"))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_regressor_predicts_in_onnx_as_in_python(loss, dtype):
+    X, y = make_regression(n_samples=300, n_features=8, noise=5.0, random_state=0)
+    X = StandardScaler().fit_transform(X).astype(dtype)
+    model = SGDRegressor(loss=loss, random_state=0).fit(X[:200], y[:200] / y.std())
+    (prediction,) = _run(model, X[200:])
+    assert prediction.shape == (100, 1)
+    assert prediction.dtype == dtype
+    expected = model.predict(X[200:])
+    assert_allclose(prediction.ravel(), expected, rtol=RTOL, atol=_rounding(expected))
+
+
+@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
+def test_in_a_pipeline_with_scikit_learn_steps(estimator):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "amount": rng.lognormal(size=400),
+        "count": rng.poisson(3.0, size=400).astype(float),
+        "city": rng.choice(["Lyon", "Oslo", "Quito"], size=400),
+    })  # fmt: skip
+    score = np.log(frame["amount"]) + (frame["city"] == "Oslo") - 0.2 * frame["count"]
+    y = (score > 0).astype(int) if estimator is SGDClassifier else score
+    model = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(), ["amount", "count"]),
+            (OneHotEncoder(), ["city"]),
+        ),
+        estimator(loss="log_loss" if estimator is SGDClassifier else "huber",
+                  random_state=0),
+    ).fit(frame[:300], y[:300])  # fmt: skip
+    test = frame[300:]
+    inputs = {
+        "amount": test[["amount"]].to_numpy(),
+        "count": test[["count"]].to_numpy(),
+        "city": test[["city"]].to_numpy(),
+    }
+    outputs = _session(model, frame[:1]).run(None, inputs)
+    if estimator is SGDClassifier:
+        assert_array_equal(outputs[0], model.predict(test))
+        assert_allclose(outputs[1], model.predict_proba(test), rtol=RTOL)
+    else:
+        assert_allclose(outputs[0].ravel(), model.predict(test), rtol=RTOL)
+
+
+class Smoothed(HingeLoss):
+    """A user's loss without probabilities: its graph has the scores."""
+
+    @staticmethod
+    def sample_loss(y, raw, params):
+        z = y * raw
+        return 0.5 * (1.0 - z) ** 2 if z < 1.0 else 0.0
+
+    @staticmethod
+    def sample_gradient(y, raw, params):
+        z = y * raw
+        return -y * (1.0 - z) if z < 1.0 else 0.0
+
+    def kernel_params(self):
+        return ()
+
+
+class HingedLogit(LogLoss):
+    """A user's loss that keeps the log loss's link, the sigmoid."""
+
+    @staticmethod
+    def sample_loss(y, raw, params):
+        return max(0.0, 1.0 - (2.0 * y - 1.0) * raw)
+
+    @staticmethod
+    def sample_gradient(y, raw, params):
+        return -(2.0 * y - 1.0) if (2.0 * y - 1.0) * raw < 1.0 else 0.0
+
+
+class Probit(HingedLogit):
+    """A link of its own: Python code, which ONNX cannot run."""
+
+    def inverse_link(self, raw):
+        from scipy.special import ndtr
+
+        return ndtr(np.asarray(raw, dtype=float))
+
+
+def test_user_losses_convert_or_say_why_not():
+    X, y, X_test = _data("binary")
+    model = SGDClassifier(loss=Smoothed(), random_state=0).fit(X, y)
+    labels, scores = _run(model, X_test)
+    assert_array_equal(labels, model.predict(X_test))
+    assert_allclose(scores[:, 1], model.decision_function(X_test), rtol=RTOL)
+
+    model = SGDClassifier(loss=HingedLogit(), random_state=0).fit(X, y)
+    labels, proba = _run(model, X_test)
+    assert_array_equal(labels, model.predict(X_test))
+    assert_allclose(proba, model.predict_proba(X_test), rtol=RTOL)
+
+    model = SGDClassifier(loss=Probit(), random_state=0).fit(X, y)
+    with pytest.raises(NotImplementedError, match="cannot convert the probabil"):
+        _run(model, X_test)
+    labels, scores = _run(model, X_test, raw_scores=True)
+    assert_array_equal(labels, model.predict(X_test))
+    assert_allclose(scores[:, 1], model.decision_function(X_test), rtol=RTOL)
+
+
+@pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])
+def test_an_unfitted_model_is_not_converted(estimator):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        skl2onnx.to_onnx(estimator(), np.zeros((1, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("labels", [[0.0, 1.0], [False, True], [-1, 1]])
+def test_labels_of_other_dtypes(labels):
+    X, y, X_test = _data("binary")
+    model = SGDClassifier(random_state=0).fit(X, np.asarray(labels)[y])
+    predicted, _ = _run(model, X_test)
+    assert_array_equal(predicted, model.predict(X_test))
