@@ -33,7 +33,7 @@ def test_same_parameters_and_defaults_as_scikit_learn(problem):
 
 def test_wrong_number_of_features_after_fit(problem):
     estimator, _, X, y, fit_params = problem
-    model = estimator().fit(X, y)
+    model = estimator(random_state=0).fit(X, y)
     match = f"has 3 features, but {estimator.__name__} is expecting {X.shape[1]}"
     with pytest.raises(ValueError, match=match):
         model.predict(X[:, :3])
