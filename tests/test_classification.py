@@ -312,7 +312,7 @@ def test_multilabel_rejects_class_weight(multilabel):
 )
 def test_probabilities_exist_only_for_probabilistic_losses(loss, probabilistic, binary):
     X, y = binary
-    model = SGDClassifier(loss=loss)
+    model = SGDClassifier(loss=loss, random_state=0)
     assert hasattr(model, "predict_proba") is probabilistic
     assert hasattr(model.fit(X, y), "predict_log_proba") is probabilistic
 
@@ -392,7 +392,7 @@ def test_partial_fit_refuses_classes_that_changed(multiclass):
     with pytest.raises(ValueError, match=r"`classes=\[0, 1, 2\]` is not the same as"):
         model.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
     model.partial_fit(X[y < 2], y[y < 2], classes=[1, 0])  # the same set
-    fitted = SGDClassifier().fit(X, y)
+    fitted = SGDClassifier(random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="is not the same as on last call"):
         fitted.partial_fit(X, y, classes=[0, 1, 2, 3, 4])
 
@@ -580,9 +580,11 @@ def test_regression_losses_classify(loss, binary):
 
 
 def test_decision_function_shapes(binary, multiclass):
-    assert SGDClassifier().fit(*binary).decision_function(binary[0]).shape == (569,)
+    X, y = binary
+    assert SGDClassifier(random_state=0).fit(X, y).decision_function(X).shape == (569,)
     X, y = multiclass
-    assert SGDClassifier().fit(X, y).decision_function(X).shape == (600, 4)
+    model = SGDClassifier(random_state=0).fit(X, y)
+    assert model.decision_function(X).shape == (600, 4)
 
 
 # -- bad input -----------------------------------------------------------------
