@@ -11,7 +11,6 @@ checked here: a row with more or fewer fields than the header, and bytes
 that are not UTF-8, are errors that name their line.
 """
 
-import importlib
 import io
 import re
 from collections import deque
@@ -20,6 +19,8 @@ from functools import partial
 
 import numpy as np
 
+from ._optional import import_optional
+
 # Bytes per block, at most. A block in flight costs about four times its size
 # (the bytes, pandas' tokens, the DataFrame, the array); blocks below 1 MiB
 # pay pandas' fixed cost per call too often.
@@ -27,19 +28,6 @@ BLOCK_BYTES = 2 << 20
 MIN_BLOCK_BYTES = 64 << 10
 N_THREADS = 2
 BOM = b"\xef\xbb\xbf"
-
-
-def import_io(module, caller, extra="io"):
-    """``module`` of an optional extra (``io``: pandas, pyarrow), or an
-    ImportError that says what ``caller`` needs and how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        package = module.partition(".")[0]
-        raise ImportError(
-            f"{caller} needs {package}: pip install 'sklosses[{extra}]' (or pip "
-            f"install {package})."
-        ) from None
 
 
 class CSVFile:
@@ -53,7 +41,7 @@ class CSVFile:
     """
 
     def __init__(self, path, caller):
-        self.pd = import_io("pandas", caller)
+        self.pd = import_optional("pandas", caller)
         self.path = path
         self.offset = 0
         with self._open() as file:

@@ -34,11 +34,11 @@ modified Huber's link converts with it. Needs ``pip install "sklosses[onnx]"``.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._csv import import_io
+from ._optional import import_optional
 from .linear_model import SGDClassifier, SGDRegressor
 from .losses import LogLoss, ModifiedHuberLoss
 
-skl2onnx = import_io("skl2onnx", "sklosses.onnx", extra="onnx")
+skl2onnx = import_optional("skl2onnx", "sklosses.onnx", extra="onnx")
 from skl2onnx._parse import _parse_sklearn_classifier  # noqa: E402
 from skl2onnx.algebra.onnx_ops import (  # noqa: E402
     OnnxAdd,

@@ -9,16 +9,11 @@ import re
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._optional import import_optional
+
 
 def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError(
-            "LossCurveDisplay needs matplotlib: pip install 'sklosses[plot]' "
-            "(or pip install matplotlib)."
-        ) from None
-    return plt
+    return import_optional("matplotlib.pyplot", "LossCurveDisplay", extra="plot")
 
 
 class LossCurveDisplay:

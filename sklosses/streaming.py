@@ -14,7 +14,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ._csv import CSVFile, import_io
+from ._csv import CSVFile
+from ._optional import import_optional
 
 
 def iter_memmap_chunks(X, y, chunk_size):
@@ -308,7 +309,7 @@ def iter_parquet_chunks(path, target, chunk_size, *, columns=None, dtype=np.floa
     ... )
     """
     check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
-    pq = import_io("pyarrow.parquet", "iter_parquet_chunks")
+    pq = import_optional("pyarrow.parquet", "iter_parquet_chunks")
     # Without pre-buffering, pyarrow holds less than half as much at a time.
     file = pq.ParquetFile(path, pre_buffer=False)
     schema = file.schema_arrow

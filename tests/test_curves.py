@@ -1,6 +1,6 @@
 """Loss curves, best_epoch_ and LossCurveDisplay."""
 
-import builtins
+import sys
 
 import matplotlib
 import numpy as np
@@ -112,14 +112,8 @@ def test_display_rejects_unfitted_and_foreign_estimators():
 
 
 def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it fails
     with pytest.raises(ImportError, match=r"pip install 'sklosses\[plot\]'"):
         LossCurveDisplay(loss_curve=[1.0, 0.5]).plot()
 
