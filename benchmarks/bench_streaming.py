@@ -14,6 +14,7 @@ searches run it, with the epochs each ran.
 """
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -55,6 +56,17 @@ def per_call(model, X, y, fit_params):
     return (time.perf_counter() - start) / len(X)
 
 
+def estimators(kind, ours, theirs):
+    """``(name, make)`` for sklosses and scikit-learn: ``make()`` builds the
+    estimator of ``kind`` with its library's parameters, seeded."""
+    for name, module, params in (
+        ("sklosses", sklosses, ours),
+        ("scikit-learn", sklearn_models, theirs),
+    ):
+        estimator = getattr(module, f"SGD{kind.capitalize()}")
+        yield name, functools.partial(estimator, random_state=0, **params)
+
+
 def small_fits(kind, n_classes, ours, theirs, n_folds, repeats):
     """Seconds per ``fit`` on folds of 200 x 20, and the mean epochs run."""
     X, y = batches(kind, n_classes, 200, n_folds, seed=1)
@@ -65,17 +77,13 @@ def small_fits(kind, n_classes, ours, theirs, n_folds, repeats):
         noise = rng.integers(n_classes, size=y.shape)
         y = np.where(rng.random(y.shape) < 0.1, noise, y)
     result = {}
-    for name, module, params in (
-        ("sklosses", sklosses, ours),
-        ("scikit-learn", sklearn_models, theirs),
-    ):
-        estimator = getattr(module, f"SGD{kind.capitalize()}")
-        estimator(random_state=0, **params).fit(X[0], y[0])  # compiled, imported
+    for name, make in estimators(kind, ours, theirs):
+        make().fit(X[0], y[0])  # compiled, imported
         best, epochs = np.inf, []
         for _ in range(repeats):
             start = time.perf_counter()
             for X_fold, y_fold in zip(X, y, strict=True):
-                model = estimator(random_state=0, **params).fit(X_fold, y_fold)
+                model = make().fit(X_fold, y_fold)
                 epochs.append(model.n_iter_)
             best = min(best, (time.perf_counter() - start) / n_folds)
         result[name] = best, np.mean(epochs)
@@ -119,14 +127,9 @@ def main(argv=None):
             X, y = batches(kind, n_classes, rows, args.calls)
             classes = {"classes": np.arange(n_classes)} if n_classes else {}
             models = {}
-            for name, module, params in (
-                ("sklosses", sklosses, ours),
-                ("scikit-learn", sklearn_models, theirs),
-            ):
-                estimator = getattr(module, f"SGD{kind.capitalize()}")
-                model = estimator(random_state=0, **params)
-                model.partial_fit(X[0], y[0], **classes)  # the first call apart
-                models[name] = model
+            for name, make in estimators(kind, ours, theirs):
+                # The first call, which sets the model up, is not timed.
+                models[name] = make().partial_fit(X[0], y[0], **classes)
             best = {name: np.inf for name in models}
             for _ in range(args.repeats):
                 for name, model in models.items():
