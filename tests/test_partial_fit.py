@@ -5,6 +5,7 @@ full checks: the same errors with the same messages, the same warnings, and
 bit for bit the model that converted input trains.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -120,6 +121,36 @@ def test_a_later_call_checks_what_the_first_call_fixed(kind):
         model.partial_fit(X, y)
     with pytest.raises(ValueError, match="The feature names should match"):
         model.partial_fit(frame[list("badc")], y)
+
+
+@pytest.mark.parametrize(
+    "make, y",
+    [
+        (lambda: SGDClassifier(loss="squared_hinge", random_state=0), LABELS),
+        (lambda: SGDRegressor(random_state=0), TARGETS),
+    ],
+    ids=["classifier", "regressor"],
+)
+def test_a_later_call_warns_of_divergence_as_a_first_call_does(make, y):
+    """Rows of 1e7: gradients past the clip, on a first and a later call."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    classes = {"classes": [0, 1]} if y is LABELS else {}
+    huge, y_huge = X * 1e7, y if y is LABELS else y * 1e7
+    with pytest.warns(ConvergenceWarning, match="SGD is diverging") as expected:
+        make().partial_fit(huge, y_huge, **classes)
+    model = make().partial_fit(X, y, **classes)
+    with pytest.warns(ConvergenceWarning, match="SGD is diverging") as warned:
+        model.partial_fit(huge, y_huge)
+
+    # The same cause and advice; how many samples clipped depends on the
+    # model the call starts from.
+    def said(record):
+        return [
+            re.sub(r"for \d+ samples", "for N samples", str(w.message)) for w in record
+        ]
+
+    assert said(warned) == said(expected)
 
 
 def test_a_later_call_checks_the_kind_of_target_and_the_classes():
