@@ -2,6 +2,7 @@ import subprocess
 import sys
 import textwrap
 
+import numba
 import numpy as np
 import pytest
 from conftest import ALL_LOSSES, encoded_targets, loss_id
@@ -9,6 +10,29 @@ from numpy.testing import assert_allclose
 
 from sklosses._engine import _losses as kernels
 from sklosses._engine._kernels import engine_loss
+from sklosses._engine._sgd import VECTORIZE
+
+
+@numba.njit(fastmath=VECTORIZE)
+def _softmax_as_in_the_engine(raw, y, gradient):
+    # Compiled with the SGD loop's flags, as the loop compiles it.
+    return kernels.softmax_cross_entropy(raw, y, gradient)
+
+
+@pytest.mark.parametrize("n_classes", [3, 4, 5, 7, 10])
+def test_softmax_is_bit_identical_wherever_its_arrays_lie(n_classes, rng):
+    # The loop allocates the logits and the gradient on each call, so their
+    # distance in memory changes from call to call; the result must not.
+    for _ in range(20):
+        raw = rng.normal(scale=3.0, size=n_classes)
+        results = []
+        for gap in [n_classes, 512]:
+            buffer = np.zeros(gap + n_classes)
+            buffer[:n_classes] = raw
+            gradient = buffer[gap:]
+            loss = _softmax_as_in_the_engine(buffer[:n_classes], 1, gradient)
+            results.append((loss, gradient.tolist()))
+        assert results[0] == results[1]
 
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)

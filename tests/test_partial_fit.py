@@ -173,18 +173,7 @@ def test_a_later_call_checks_the_kind_of_target_and_the_classes():
     [
         ("classifier", {}, 2),
         ("classifier", {"loss": "log_loss", "class_weight": {0: 2.0, 1: 0.5}}, 2),
-        pytest.param(
-            "classifier",
-            {"loss": "log_loss"},
-            4,
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="the engine's softmax with an L2 penalty can differ in "
-                "its last bits between two calls on the same inputs (in about "
-                "one process in ten, whatever the route of the batches; not "
-                "without the 'reassoc' flag): a bug of sgd_epoch to find",
-            ),
-        ),
+        ("classifier", {"loss": "log_loss"}, 4),
         ("classifier", {"loss": "log_loss", "multi_class": "ovr"}, 4),
         ("classifier", {"learning_rate": "auto", "average": True}, 3),
         ("regressor", {}, None),

@@ -144,9 +144,17 @@ def softmax_cross_entropy(raw, y, gradient):
     top = raw[0]
     for k in range(1, raw.shape[0]):
         top = max(top, raw[k])
+    # Three loops where one would do, so that the sum is summed the same way
+    # at every address. Compiled with reassociation, a loop that reads ``raw``
+    # and writes ``gradient`` is vectorized only when the two arrays lie far
+    # enough apart, and a vectorized sum rounds differently from a scalar
+    # one. In place and read-only loops need no such check.
+    for k in range(raw.shape[0]):
+        gradient[k] = raw[k] - top
+    for k in range(raw.shape[0]):
+        gradient[k] = math.exp(gradient[k])
     total = 0.0
     for k in range(raw.shape[0]):
-        gradient[k] = math.exp(raw[k] - top)
         total += gradient[k]
     for k in range(raw.shape[0]):
         gradient[k] /= total
