@@ -21,9 +21,11 @@ scores (for a binary model, a column of ``-score`` and one of ``score``, as
 skl2onnx does for ``LinearSVC``); so does any model converted with
 ``options={"raw_scores": True}``. skl2onnx's ``zipmap`` option applies as to
 its own classifiers: ONNX's ZipMap takes float32, so float64 inputs need
-``options={"zipmap": False}``. The graph computes in float64 where the model
-does (float32 rows on float64 coefficients) and gives its outputs in the
-input's precision.
+``options={"zipmap": False}``. A regressor's graph gives ``predict``'s
+values: the scores, or their exponential for a loss with a log link (the
+Poisson, Gamma and Tweedie deviances). The graph computes in float64 where
+the model does (float32 rows on float64 coefficients) and gives its outputs
+in the input's precision.
 
 A model whose predictions the graph cannot reproduce (a user-defined loss
 with a link of its own, which is Python code) raises an error saying so
@@ -36,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._optional import import_optional
 from .linear_model import SGDClassifier, SGDRegressor
-from .losses import LogLoss, ModifiedHuberLoss
+from .losses import LogLoss, Loss, ModifiedHuberLoss
 
 skl2onnx = import_optional("skl2onnx", "sklosses.onnx", extra="onnx")
 from skl2onnx._parse import _parse_sklearn_classifier  # noqa: E402
@@ -231,8 +233,18 @@ def _convert_classifier(scope, operator, container):
 
 def _convert_regressor(scope, operator, container):
     opv = container.target_opset
+    model = operator.raw_operator
     scores, _ = _scores(operator, opv)
     _, output_dtype = _output_type(operator)
+    loss = model.loss_
+    if type(loss).inverse_link is not Loss.inverse_link:
+        raise NotImplementedError(
+            f"sklosses.onnx cannot convert the predictions of {loss!r}: its "
+            "inverse link is Python code that ONNX cannot run. Apply it to "
+            "the scores of the model with its coefficients where it runs."
+        )
+    if loss.link == "log":
+        scores = OnnxExp(scores, op_version=opv)
     prediction = OnnxCast(scores, to=output_dtype, op_version=opv)
     OnnxReshape(
         prediction, np.array([-1, 1], dtype=np.int64), op_version=opv,

@@ -7,6 +7,7 @@ from sklosses.losses import (
     QuantileLoss,
     SquaredEpsilonInsensitiveLoss,
     SquaredHingeLoss,
+    TweedieLoss,
     get_loss,
     loss_names,
 )
@@ -19,6 +20,8 @@ ALL_LOSSES = [get_loss(name) for name in loss_names()] + [
     HingeLoss(threshold=0.5),
     SquaredHingeLoss(threshold=2.0),
     SquaredEpsilonInsensitiveLoss(epsilon=0.0),
+    TweedieLoss(power=0),
+    TweedieLoss(power=3),
 ]
 
 
@@ -28,6 +31,10 @@ def loss_id(loss):
 
 def encoded_targets(loss, n, rng):
     """Targets in the encoding the loss trains on."""
+    if loss.target_domain == "nonnegative":
+        return rng.poisson(3.0, size=n).astype(float)
+    if loss.target_domain == "positive":
+        return rng.gamma(2.0, 1.5, size=n)
     if loss.task == "regression":
         return rng.normal(scale=3.0, size=n)
     signs = rng.choice([-1.0, 1.0], size=n)

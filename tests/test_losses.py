@@ -24,6 +24,7 @@ from sklosses.losses import (
     get_loss,
     loss_names,
 )
+from sklosses.losses._check import LOG_LINK_RAW_LIMIT
 
 all_losses = pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
 
@@ -44,7 +45,10 @@ def test_multinomial_gradient_matches_finite_differences(rng):
 @all_losses
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_values_and_gradients_finite_for_extreme_raw(loss, dtype, rng):
-    raw = np.concatenate([np.linspace(-1e6, 1e6, 1001), [-1e6, 1e6, 0.0]])
+    # With a log link, exp(raw) overflows beyond 709: the contract holds where
+    # the mean spans every plausible value.
+    limit = LOG_LINK_RAW_LIMIT if loss.link == "log" else 1e6
+    raw = np.concatenate([np.linspace(-limit, limit, 1001), [-limit, limit, 0.0]])
     raw = raw.astype(dtype)
     y = encoded_targets(loss, raw.shape[0], rng).astype(dtype)
     # Underflow to zero (exp(-1e6)) is the right answer and silent by default.
@@ -127,7 +131,8 @@ def _loss_targets_and_line(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     y = encoded_targets(loss, 20, rng)
-    scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    # A log link's loss is finite where exp(raw) is: |raw| up to hundreds.
+    scale = draw(st.sampled_from([1e-3, 1.0, 1e3 if loss.link == "identity" else 10.0]))
     start = rng.normal(scale=scale, size=20)
     end = rng.normal(scale=scale, size=20)
     t = draw(st.floats(0.0, 1.0))
@@ -236,8 +241,13 @@ def test_names_follow_scikit_learn_and_add_aliases():
         "squared_epsilon_insensitive",
     }  # fmt: skip
     extra = {"log", "squared", "absolute", "absolute_error", "quantile"}
-    assert set(loss_names()) == sklearn_names | extra
-    assert set(loss_names("regression")) < set(loss_names("classification"))
+    positive_targets = {"poisson", "gamma", "tweedie"}
+    assert set(loss_names()) == sklearn_names | extra | positive_targets
+    # A classifier trains regression losses on -1/+1, which a deviance refuses.
+    assert set(loss_names("regression")) - positive_targets < set(
+        loss_names("classification")
+    )
+    assert not positive_targets & set(loss_names("classification"))
     assert "hinge" not in loss_names("regression")
 
 

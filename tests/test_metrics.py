@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, loss_id
+from conftest import ALL_LOSSES, encoded_targets, loss_id
 from sklearn.metrics import (
     hinge_loss,
     log_loss,
@@ -139,7 +139,9 @@ def test_bad_input_is_named(y_true, y_pred, match):
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
 def test_every_loss_has_a_finite_matching_metric(loss, rng):
     if loss.task == "regression":
-        y, pred = rng.normal(size=20), rng.normal(size=20)
+        y, pred = encoded_targets(loss, 20, rng), rng.normal(size=20)
+        if loss.link == "log":
+            pred = np.exp(pred)  # the regressor predicts a positive mean
     else:
         y = np.tile([0, 1], 10)
         pred = rng.uniform(size=20)

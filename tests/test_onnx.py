@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.losses import HingeLoss, LogLoss, loss_names
+from sklosses.losses import HingeLoss, LogLoss, PoissonLoss, get_loss, loss_names
 
 skl2onnx = pytest.importorskip("skl2onnx")
 rt = pytest.importorskip("onnxruntime")
@@ -135,7 +135,10 @@ def test_sparsified_coefficients():
 def test_a_regressor_predicts_in_onnx_as_in_python(loss, dtype):
     X, y = make_regression(n_samples=300, n_features=8, noise=5.0, random_state=0)
     X = StandardScaler().fit_transform(X).astype(dtype)
-    model = SGDRegressor(loss=loss, random_state=0).fit(X[:200], y[:200] / y.std())
+    y = y / y.std()
+    if get_loss(loss).link == "log":
+        y = np.exp(y)  # counts and amounts are positive
+    model = SGDRegressor(loss=loss, random_state=0).fit(X[:200], y[:200])
     (prediction,) = _run(model, X[200:])
     assert prediction.shape == (100, 1)
     assert prediction.dtype == dtype
@@ -161,6 +164,8 @@ def test_in_a_pipeline_with_scikit_learn_steps(estimator, loss, n_classes):
     })  # fmt: skip
     score = np.log(frame["amount"]) + (frame["city"] == "Oslo") - 0.2 * frame["count"]
     y = score if n_classes is None else np.digitize(score, [0.0, 0.8][: n_classes - 1])
+    if n_classes is None and get_loss(loss).link == "log":
+        y = np.exp(score)
     model = make_pipeline(
         make_column_transformer(
             (StandardScaler(), ["amount", "count"]),
@@ -269,6 +274,23 @@ def test_user_losses_convert_or_say_why_not():
     labels, scores = _run(model, X_test, raw_scores=True)
     assert_array_equal(labels, model.predict(X_test))
     assert_allclose(scores[:, 1], model.decision_function(X_test), rtol=RTOL)
+
+
+class SquareRootLink(PoissonLoss):
+    """A Poisson deviance whose predictions a user squares: Python code."""
+
+    def inverse_link(self, raw):
+        return np.exp(raw) ** 2
+
+
+def test_a_regressor_with_its_own_link_says_why_not():
+    X, y, X_test = _data("binary")
+    model = SGDRegressor(loss=SquareRootLink(), random_state=0).fit(X, y)
+    coef, prediction = model.coef_.copy(), model.predict(X_test)
+    with pytest.raises(NotImplementedError, match="cannot convert the predictions"):
+        _run(model, X_test)
+    assert_array_equal(model.coef_, coef)
+    assert_array_equal(model.predict(X_test), prediction)
 
 
 @pytest.mark.parametrize("estimator", [SGDClassifier, SGDRegressor])

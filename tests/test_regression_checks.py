@@ -32,6 +32,7 @@ ESTIMATORS = [SGDRegressor(loss=name) for name in reversed(LOSS_NAMES.values())]
     SGDRegressor(loss=HuberLoss(delta=2.0)),
     SGDRegressor(learning_rate="auto"),
     SGDRegressor(loss="absolute", learning_rate="auto"),
+    SGDRegressor(loss="poisson", learning_rate="auto"),
 ]
 
 

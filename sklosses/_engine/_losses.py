@@ -25,6 +25,9 @@ LOG = 6
 HINGE = 7
 SQUARED_HINGE = 8
 MODIFIED_HUBER = 9
+POISSON = 10
+GAMMA = 11
+TWEEDIE = 12
 # A loss defined by the user's own per-sample functions: the engine compiles
 # its loop with them (see _kernels.py) instead of dispatching on the kind.
 USER_DEFINED = -1
@@ -40,6 +43,9 @@ KINDS = {
     "hinge": HINGE,
     "squared_hinge": SQUARED_HINGE,
     "modified_huber": MODIFIED_HUBER,
+    "poisson": POISSON,
+    "gamma": GAMMA,
+    "tweedie": TWEEDIE,
     "user": USER_DEFINED,
 }
 
@@ -119,7 +125,100 @@ def loss_value_and_derivative(kind, params, y, raw):
         if z >= -1.0:
             return (1.0 - z) * (1.0 - z), -2.0 * (1.0 - z) * y
         return -4.0 * z, -4.0 * y
+    if kind == POISSON:
+        # Half deviances with mu = exp(raw), zero where mu = y. With
+        # z = log(y / mu), Poisson's is y (exp(-z) - 1 + z) and Gamma's
+        # exp(z) - 1 - z: expm1 keeps them accurate near the fit.
+        mu = math.exp(raw)
+        if y > 0.0:
+            z = math.log(y) - raw
+            return y * (math.expm1(-z) + z), mu - y
+        return mu, mu - y
+    if kind == GAMMA:
+        z = math.log(y) - raw
+        e = math.expm1(z)
+        return e - z, -e
+    if kind == TWEEDIE:
+        p = params[0]
+        if p == 0.0:
+            mu = math.exp(raw)
+            return 0.5 * (mu - y) * (mu - y), mu * (mu - y)
+        mu2 = math.exp((2.0 - p) * raw)
+        if y == 0.0:
+            return mu2 / (2.0 - p), mu2
+        mu1 = math.exp((1.0 - p) * raw)
+        value = mu2 / (2.0 - p) - y * mu1 / (1.0 - p)
+        if y > 0.0:
+            value += y ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
+        derivative = mu2 - y * mu1
+        if math.isnan(derivative):
+            # Both powers of mu overflowed (|raw| in the hundreds): the
+            # deviance of a positive target tends to infinity at both ends,
+            # and its slope takes the sign of raw.
+            return math.inf, math.copysign(math.inf, raw)
+        return value, derivative
     return np.nan, np.nan
+
+
+@cached_njit(nogil=True, inline="always")
+def _log_link_curvature(kind, params, y, raw):
+    """The second derivative in ``raw`` of a log link's deviance."""
+    if kind == POISSON:
+        return math.exp(raw)
+    if kind == GAMMA:
+        return y * math.exp(-raw)
+    p = params[0]
+    if p == 0.0:
+        mu = math.exp(raw)
+        return mu * (2.0 * mu - y)
+    return (2.0 - p) * math.exp((2.0 - p) * raw) - (1.0 - p) * y * math.exp(
+        (1.0 - p) * raw
+    )
+
+
+@cached_njit(nogil=True)
+def implicit_derivative(kind, params, y, raw, derivative, reach):
+    """The derivative at the point an implicit step reaches, for a log link.
+
+    An explicit step moves the raw score by ``-reach * derivative``, where
+    ``reach`` is the step size times the sample's weight and squared norm:
+    with ``mu = exp(raw)`` the curvature grows with the mean, and a step that
+    suits one row throws another's mean to infinity. The implicit step
+    (Toulis & Airoldi 2017) takes the derivative at the point it reaches:
+    ``g = L'(y, raw - reach * g)``, the same minimum, stable at any step
+    size. ``d = -reach * g`` solves ``d + reach * L'(y, raw + d) = 0``, found
+    by Newton's method kept inside the bracket between 0 and the explicit
+    step (bisecting when Newton leaves it), which holds the root when the
+    loss is convex. Returns ``g``.
+    """
+    if reach <= 0.0 or derivative == 0.0:
+        return derivative
+    explicit = -reach * derivative
+    low, high = min(0.0, explicit), max(0.0, explicit)
+    d = 0.0
+    g = derivative
+    previous_move = high - low
+    for _ in range(200):
+        f = d + reach * g
+        if f == 0.0:
+            break
+        if f > 0.0:
+            high = d
+        else:
+            low = d
+        slope = 1.0 + reach * _log_link_curvature(kind, params, y, raw + d)
+        following = d - f / slope
+        # Newton's step, unless it leaves the bracket (also NaN, past an
+        # overflow) or would not halve the last move: far on the steep side
+        # of exp it creeps by one unit a step, where bisection halves.
+        if not (low < following < high) or abs(2.0 * f) > abs(previous_move * slope):
+            following = 0.5 * (low + high)
+        previous_move = following - d
+        d = following
+        if abs(previous_move) <= 1e-13 * (1.0 + abs(d)):
+            break
+        g = loss_value_and_derivative(kind, params, y, raw + d)[1]
+    return -d / reach
 
 
 @cached_njit(nogil=True)

@@ -28,7 +28,13 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from ._cache import cached_njit
-from ._losses import loss_value_and_derivative, softmax_cross_entropy
+from ._losses import (
+    POISSON,
+    TWEEDIE,
+    implicit_derivative,
+    loss_value_and_derivative,
+    softmax_cross_entropy,
+)
 
 # Learning-rate schedules and penalties, in scikit-learn's numbering.
 CONSTANT = 1
@@ -372,6 +378,14 @@ def sgd_epoch(
                 if abs(dloss[k]) > MAX_DLOSS:
                     n_clipped += 1
                     dloss[k] = min(max(dloss[k], -MAX_DLOSS), MAX_DLOSS)
+            if POISSON <= kind <= TWEEDIE:
+                # A log link's steps are implicit: see implicit_derivative.
+                # The raw score moves with the row and the intercept's step.
+                reach = x_sq + (intercept_decay if fit_intercept else 0.0)
+                dloss[0] = implicit_derivative(
+                    kind, loss_params, y[i], raw[0], dloss[0], eta * weight * reach
+                )
+            for k in range(n_outputs):
                 dloss[k] *= eta
         # From here on, dloss holds minus each output's update.
 

@@ -22,7 +22,7 @@ from .._engine._kernels import engine_loss
 from .._engine._norms import squared_row_norms
 from .._engine._order import visiting_order, with_repeats
 from .._estimator import Estimator
-from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss
+from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
 from ..losses._check import check_loss_once
 from ._schedules import (
     AUTO_ALWAYS_RESTART,
@@ -161,7 +161,17 @@ class BaseSGD(Estimator):
             # Built-in losses are checked by the test suite; a user's loss
             # that breaks the contract is refused rather than trained.
             check_loss_once(loss)
+        refusal = self._refusal(loss)
+        if refusal is not None:
+            raise ValueError(
+                f"{type(self).__name__} {refusal} Losses it trains: "
+                f"{loss_names(self._task)}."
+            )
         return loss
+
+    def _refusal(self, loss):
+        """Why this estimator cannot train ``loss``, or ``None``."""
+        return None
 
     def _more_validate_params(self, loss, for_partial_fit=False):
         if self.early_stopping and for_partial_fit:
@@ -506,6 +516,7 @@ class BaseSGD(Estimator):
         multinomial=False,
         hooks=None,
         row_norms=None,
+        split_norms_at=None,
     ):
         """Run up to ``max_iter`` epochs of SGD on one model, updated in place.
 
@@ -527,7 +538,12 @@ class BaseSGD(Estimator):
         the training objective of the model they return, the average, on a
         fixed sample of training rows: ``loss_curve_`` holds it, and training
         stops once the objective is estimated within ``tol`` (relative) of its
-        minimum for ``n_iter_no_change`` epochs.
+        minimum for ``n_iter_no_change`` epochs. ``split_norms_at(coef,
+        intercept)``, for a log link, gives the norms to split the rows by at
+        the current weights, weighed by the loss's curvature there: from the
+        second epoch on they replace ``row_norms``, so that rows whose mean
+        the model has moved far from their target still take small, unbiased
+        steps.
         """
         n_samples, n_features = X.shape
         if sp.issparse(X):
@@ -562,14 +578,16 @@ class BaseSGD(Estimator):
                 loss, X, y, sample_weight, train, rng, multinomial,
                 self.penalty, alpha, l1_ratio,
             )  # fmt: skip
+            weight_of_rows = sample_weight
+            if split_norms_at is not None and self.t_ > 1:
+                # Weights trained before (partial_fit, warm start): split by
+                # their curvature from the first epoch on.
+                row_norms = split_norms_at(coef, intercept)
             sample_weight, repeats, n_cut = split_heavy_rows(
-                sample_weight, row_norms, train, split_norm
+                weight_of_rows, row_norms, train, split_norm
             )
             if n_cut:
                 self._warn_cut_rows(n_cut, split_norm)
-        # Each visit takes a step of the penalty too: spread it over the
-        # extra visits of the heavy rows.
-        visit_alpha = alpha * train.shape[0] / max(train.shape[0] + repeats.shape[0], 1)
         l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
         l1_u = 0.0
         tol = -np.inf if self.tol is None else self.tol
@@ -592,6 +610,15 @@ class BaseSGD(Estimator):
                 average_coef[...] = 0.0
                 average = average_start[0] = int(t)
                 restart = False
+            if watch_average and split_norms_at is not None and epoch > 1:
+                sample_weight, repeats, n_cut = split_heavy_rows(
+                    weight_of_rows, split_norms_at(coef, intercept), train, split_norm
+                )
+            # Each visit takes a step of the penalty too: spread it over the
+            # extra visits of the heavy rows.
+            visit_alpha = (
+                alpha * train.shape[0] / max(train.shape[0] + repeats.shape[0], 1)
+            )
             if hooks is not None:
                 hooks.begin_epoch()
             # Deleted after the call, so that the last epoch's order is freed

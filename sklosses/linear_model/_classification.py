@@ -520,6 +520,17 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         )  # fmt: skip
         return [result]
 
+    _task = "classification"
+
+    def _refusal(self, loss):
+        if loss.link != "identity":
+            return (
+                f"cannot train {loss!r}: a loss with a {loss.link} link models "
+                "a positive mean, and a classifier trains regression losses on "
+                "-1/+1 targets."
+            )
+        return None
+
     def _coef_attributes(self, coef, intercept):
         """What makes a copy of this classifier predict with these coefficients."""
         return {"coef_": coef, "intercept_": intercept}

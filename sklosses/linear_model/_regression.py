@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
 
-from ..losses import Loss, loss_names
+from ..losses import Loss, get_loss, loss_names
 from ..losses._registry import scikit_learn_loss_functions
 from ._base import (
     BaseSGD,
@@ -18,7 +18,7 @@ from ._callbacks import (
     epoch_hooks,
 )
 from ._docs import fill_doc
-from ._schedules import best_constant
+from ._schedules import best_constant, curvature_at, log_link_curvature
 from ._validation import sample_weight_of
 
 
@@ -49,9 +49,11 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         The loss: a :class:`~sklosses.losses.Loss` object, or one of the names
         ``"squared_error"`` (``"squared"``), ``"huber"``,
         ``"epsilon_insensitive"``, ``"squared_epsilon_insensitive"``,
-        ``"absolute_error"`` (``"absolute"``), ``"quantile"``. Names take
-        their threshold from ``epsilon`` as in scikit-learn; objects carry
-        their own parameters.
+        ``"absolute_error"`` (``"absolute"``), ``"quantile"``, and for
+        counts and positive amounts ``"poisson"``, ``"gamma"``,
+        ``"tweedie"`` (whose log link makes :meth:`predict` return
+        ``exp(X @ coef_ + intercept_)``). Names take their threshold from
+        ``epsilon`` as in scikit-learn; objects carry their own parameters.
     %(penalty)s
     %(alpha)s
     %(l1_ratio)s
@@ -202,15 +204,12 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         self._partial_fit(X, y, sample_weight, loss, 1, None, None)
         return self
 
-    def _get_loss(self):
-        loss = super()._get_loss()
+    _task = "regression"
+
+    def _refusal(self, loss):
         if loss.task != "regression":
-            raise ValueError(
-                f"{type(self).__name__} needs a regression loss, got the "
-                f"{loss.task} loss {loss!r}. Regression losses: "
-                f"{loss_names('regression')}."
-            )
-        return loss
+            return f"needs a regression loss, got the {loss.task} loss {loss!r}."
+        return None
 
     def _coef_attributes(self, coef, intercept):
         """What makes a copy of this regressor predict with these coefficients."""
@@ -229,18 +228,26 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         # Its error, at the cost of its check only when there is one.
         if not np.isfinite(y).all():
             assert_all_finite(y, input_name="y")
+        _check_target_domain(loss, y)
         sample_weight = sample_weight_of(sample_weight, X)
         if (
             first_call
             and intercept_init is None
             and self.fit_intercept
-            and self.learning_rate == "auto"
+            and (self.learning_rate == "auto" or loss.link == "log")
         ):
             # "auto" starts from the best constant: the target's mean for the
             # squared loss, about its median for robust ones, which the steps
-            # of a bounded gradient take many epochs to reach.
+            # of a bounded gradient take many epochs to reach. So does a log
+            # link, as scikit-learn's PoissonRegressor: from exp(0) = 1, the
+            # first steps on large counts would be huge.
             intercept_init = best_constant(loss, y, sample_weight)
         row_norms = self._row_norms(X)
+        split_norms_at = None
+        if row_norms is not None and loss.link == "log":
+            row_norms, split_norms_at = _curved_norms(
+                loss, X, y, sample_weight, row_norms
+            )
         schedule = self._make_schedule(
             X, sample_weight, loss, first_call, y=y, row_norms=row_norms
         )
@@ -251,7 +258,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
 
         validation_mask = self._make_validation_split(X, y, sample_weight)
         callback = self._early_stopping_scorer(
-            loss, X, y, sample_weight, validation_mask, _r2_score
+            loss, X, y, sample_weight, validation_mask, _r2_scorer(loss)
         )
         seed = self._seeds()
         context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
@@ -260,7 +267,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             loss=loss, schedule=schedule, max_iter=max_iter,
             validation_mask=validation_mask, validation_callback=callback,
             seed=seed, hooks=epoch_hooks(context, self, X, y, sample_weight),
-            row_norms=row_norms,
+            row_norms=row_norms, split_norms_at=split_norms_at,
         )  # fmt: skip
         self._end_run([result], X.shape[0], schedule)
         end_fit(context, self, X, y, sample_weight)
@@ -275,17 +282,70 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted values.
+            Predicted values: the raw scores ``X @ coef_ + intercept_``
+            through the loss's inverse link, the identity for most losses,
+            ``exp`` for the Poisson, Gamma and Tweedie deviances.
         """
-        return self._decision_function(X)
+        raw = self._decision_function(X)  # checks that the model is fitted
+        return self.loss_.inverse_link(raw)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        try:
+            loss = get_loss(self.loss, epsilon=self.epsilon)
+        except ValueError:  # fit says what is wrong with it
+            loss = None
+        # Counts and amounts: as scikit-learn's PoissonRegressor declares.
+        tags.target_tags.positive_only = (
+            loss is not None and loss.target_domain != "real"
+        )
         return tags
 
 
-def _r2_score(y, raw, sample_weight):
+def _curved_norms(loss, X, y, sample_weight, row_norms):
+    """With a log link and ``learning_rate="auto"``, the squared row norms
+    weighed by the loss's curvature before training, and
+    ``split_norms_at(coef, intercept)``: the same weighed by the larger of
+    that and the curvature at those weights (see ``_run_sgd``)."""
+    before = log_link_curvature(loss, y, sample_weight)
+
+    def split_norms_at(coef, intercept):
+        raw = X @ coef[0].astype(X.dtype, copy=False) + intercept[0]
+        return row_norms * np.fmax(before, curvature_at(loss, y, raw))
+
+    return row_norms * before, split_norms_at
+
+
+def _r2_scorer(loss):
+    """Early stopping's score: R² of the predictions, as ``score`` gives it."""
     from sklearn.metrics import r2_score
 
-    return r2_score(y, raw, sample_weight=sample_weight)
+    def score(y, raw, sample_weight):
+        return r2_score(y, loss.inverse_link(raw), sample_weight=sample_weight)
+
+    return score
+
+
+# How each target domain reads in an error message.
+_DOMAINS = {
+    "nonnegative": ("non-negative", "negative"),
+    "positive": ("positive", "zero or negative"),
+}
+
+
+def _check_target_domain(loss, y):
+    """A clear error for targets the loss's deviance is not defined on."""
+    if loss.target_domain == "real":
+        return
+    valid = loss.in_target_domain(y)
+    if not valid.all():
+        takes, refused = _DOMAINS[loss.target_domain]
+        n = int(np.count_nonzero(~valid))
+        raise ValueError(
+            f"{loss!r} takes {takes} targets, but y has {n} {refused} "
+            f"value{'s' * (n != 1)} (the smallest is {y.min():.6g}). Counts "
+            "and amounts with zeros take PoissonLoss or TweedieLoss with a "
+            "power below 2; targets of any sign a loss such as SquaredLoss or "
+            "HuberLoss."
+        )

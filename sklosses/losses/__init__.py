@@ -15,6 +15,7 @@ from ._classification import (
     PerceptronLoss,
     SquaredHingeLoss,
 )
+from ._deviance import GammaLoss, PoissonLoss, TweedieLoss
 from ._registry import get_loss, loss_names
 from ._regression import (
     AbsoluteLoss,
@@ -28,16 +29,19 @@ from ._regression import (
 __all__ = [
     "AbsoluteLoss",
     "EpsilonInsensitiveLoss",
+    "GammaLoss",
     "HingeLoss",
     "HuberLoss",
     "LogLoss",
     "Loss",
     "ModifiedHuberLoss",
     "PerceptronLoss",
+    "PoissonLoss",
     "QuantileLoss",
     "SquaredEpsilonInsensitiveLoss",
     "SquaredHingeLoss",
     "SquaredLoss",
+    "TweedieLoss",
     "check_loss",
     "get_loss",
     "loss_names",

@@ -67,6 +67,16 @@ class Loss(Estimator):
         norm rather than by the largest.
     response_method : str
         The estimator method whose output the matching :meth:`metric` takes.
+    link : {"identity", "log"}
+        For regression losses, how the raw score relates to the prediction:
+        the regressor predicts :meth:`inverse_link` of ``raw``, ``raw`` itself
+        (``"identity"``) or the positive mean ``exp(raw)`` (``"log"``, as the
+        Poisson, Gamma and Tweedie deviances). A log link's loss need only be
+        finite for ``|raw|`` up to 50 (``exp(50)`` is 5e21), where
+        :func:`check_loss` checks it.
+    target_domain : {"real", "nonnegative", "positive"}
+        The regression targets the loss accepts; the estimators refuse others
+        with an error that names them.
 
     Examples
     --------
@@ -115,6 +125,8 @@ class Loss(Estimator):
     smoothness = None
     is_lipschitz = False
     response_method = "predict"
+    link = "identity"
+    target_domain = "real"
 
     sample_loss = None
     sample_gradient = None
@@ -268,6 +280,9 @@ class Loss(Estimator):
         y_pred = np.asarray(y_pred, dtype=float)
         if self.task == "classification":
             y_true = self._encode_labels(y_true, y_pred)
+        elif self.link == "log":
+            with np.errstate(divide="ignore"):
+                y_pred = np.log(y_pred)  # predictions back to raw scores
         return self(np.asarray(y_true, dtype=float), y_pred, sample_weight)
 
     def _encode_labels(self, y_true, raw):
@@ -292,9 +307,12 @@ class Loss(Estimator):
         return np.where(positive, 1.0, negative)
 
     def inverse_link(self, raw):
-        """Probability of the positive class for each raw prediction.
+        """The prediction each raw score stands for.
 
-        Only probabilistic losses define it.
+        For a regression loss, the regressor's prediction: ``raw`` itself,
+        or ``exp(raw)`` with the log :attr:`link`. For a classification
+        loss, the probability of the positive class: only probabilistic
+        losses define it.
 
         Parameters
         ----------
@@ -303,9 +321,36 @@ class Loss(Estimator):
 
         Returns
         -------
-        proba : ndarray of the shape of ``raw``
+        prediction : ndarray of the shape of ``raw``
         """
-        raise NotImplementedError(f"{type(self).__name__} is not probabilistic.")
+        if self.task != "regression":
+            raise NotImplementedError(f"{type(self).__name__} is not probabilistic.")
+        raw = np.asarray(raw)
+        if raw.dtype.kind != "f":
+            raw = raw.astype(float)
+        if self.link == "log":
+            with np.errstate(over="ignore"):
+                return np.exp(raw)
+        return raw
+
+    def in_target_domain(self, y):
+        """Whether each regression target lies in :attr:`target_domain`.
+
+        Parameters
+        ----------
+        y : array-like
+            Targets.
+
+        Returns
+        -------
+        valid : ndarray of bool of the shape of ``y``
+        """
+        y = np.asarray(y)
+        if self.target_domain == "nonnegative":
+            return y >= 0
+        if self.target_domain == "positive":
+            return y > 0
+        return np.ones(y.shape, dtype=bool)
 
     def predict_proba(self, raw):
         """Class probabilities from raw predictions.
@@ -320,6 +365,8 @@ class Loss(Estimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if not self.is_probabilistic:
+            raise NotImplementedError(f"{type(self).__name__} is not probabilistic.")
         raw = np.asarray(raw, dtype=float)
         positive = self.inverse_link(raw)
         if raw.ndim == 1:

@@ -14,6 +14,11 @@ ENCODED_LABELS = {"signed": (-1.0, 1.0), "binary": (0.0, 1.0)}
 # Offset from round numbers, where the built-in losses have their kinks.
 RAW_GRID = np.linspace(-6.0, 6.0, 241) + 0.0123
 RAW_EXTREMES = np.concatenate([-np.logspace(6, -6, 25), [0.0], np.logspace(-6, 6, 25)])
+# With a log link, mu = exp(raw) overflows beyond |raw| = 709: the loss is
+# checked where mu spans every plausible mean, from 2e-22 to 5e21.
+LOG_LINK_RAW_LIMIT = 50.0
+LINKS = ("identity", "log")
+TARGET_DOMAINS = ("real", "nonnegative", "positive")
 STEP = 1e-6
 # The same tolerances as the built-in losses' own tests.
 GRADIENT_RTOL = GRADIENT_ATOL = 1e-5
@@ -48,20 +53,24 @@ def check_loss(loss):
     - the gradient agrees with central finite differences of the loss,
       wherever the loss is smooth (points where one-sided differences
       disagree hold a kink and are skipped);
-    - loss and gradient are finite for raw predictions from -1e6 to 1e6;
+    - loss and gradient are finite for raw predictions from -1e6 to 1e6
+      (from -50 to 50 with a log link, where ``exp(raw)`` spans 2e-22 to
+      5e21);
     - the loss is non-negative if ``is_nonnegative``, its gradient
       non-decreasing in ``raw`` if ``is_convex``, changing no faster than
       ``smoothness`` when that is set, and bounded if ``is_lipschitz``;
     - the vectorized :meth:`~Loss.loss` and :meth:`~Loss.gradient` agree with
       the compiled per-sample functions that SGD trains with;
     - parameters survive :func:`~sklearn.base.clone` and ``set_params``;
-    - the declared ``task`` and ``label_encoding`` are valid, and a
+    - the declared ``task``, ``label_encoding``, ``link`` and
+      ``target_domain`` are valid (a log link only for regression), and a
       probabilistic loss maps raw predictions to probabilities in [0, 1],
       non-decreasing.
 
-    Targets are taken in the loss's encoding: a few real values for
-    regression losses (including -1 and +1, on which a classifier trains
-    them), the two encoded labels for classification losses.
+    Targets are taken in the loss's encoding: a few real values in its
+    ``target_domain`` for regression losses (including -1 and +1, on which
+    a classifier trains those of the whole real line), the two encoded
+    labels for classification losses.
 
     Parameters
     ----------
@@ -125,6 +134,19 @@ def _check_declarations(loss):
             "label_encoding: must be 'signed' (-1/+1) or 'binary' (0/1), got "
             f"{loss.label_encoding!r}."
         )
+    if loss.link not in LINKS:
+        problems.append(f"link: must be one of {LINKS}, got {loss.link!r}.")
+    elif loss.link != "identity" and loss.task != "regression":
+        problems.append(
+            f"link: a {loss.link} link is for regression losses; a "
+            "classification loss maps raw scores to probabilities with "
+            "inverse_link."
+        )
+    if loss.target_domain not in TARGET_DOMAINS:
+        problems.append(
+            f"target_domain: must be one of {TARGET_DOMAINS}, got "
+            f"{loss.target_domain!r}."
+        )
     return problems
 
 
@@ -142,7 +164,8 @@ def _check_parameters(loss):
 
 def _targets(loss):
     if loss.task == "regression":
-        return np.asarray(REGRESSION_TARGETS)
+        targets = np.asarray(REGRESSION_TARGETS)
+        return targets[loss.in_target_domain(targets)]
     return np.asarray(ENCODED_LABELS[loss.label_encoding])
 
 
@@ -257,8 +280,21 @@ def _check_params_reads(loss, targets):
     return []
 
 
+def _raw_extremes(loss):
+    if loss.link == "log":
+        return RAW_EXTREMES[np.abs(RAW_EXTREMES) <= LOG_LINK_RAW_LIMIT]
+    return RAW_EXTREMES
+
+
+def _limit(extremes):
+    """The largest ``|raw|`` checked, as "1e6" or "50"."""
+    limit = extremes[-1]
+    return f"1e{np.log10(limit):.0f}" if limit >= 1e3 else f"{limit:g}"
+
+
 def _check_finite(loss, targets):
-    y, raw = (a.ravel() for a in np.meshgrid(targets, RAW_EXTREMES, indexing="ij"))
+    extremes = _raw_extremes(loss)
+    y, raw = (a.ravel() for a in np.meshgrid(targets, extremes, indexing="ij"))
     with np.errstate(all="ignore"):
         results = {
             "loss": _compiled(loss, "loss_values", y, raw),
@@ -269,7 +305,7 @@ def _check_finite(loss, targets):
         # A bounded gradient has saturated long before |raw| = 1e6.
         gradient = np.abs(results["gradient"]).reshape(len(targets), -1)
         outer = np.r_[0, -1]
-        inner = np.searchsorted(RAW_EXTREMES, [-1e5, 1e5])
+        inner = np.searchsorted(extremes, [-1e5, 1e5])
         if (gradient[:, outer] > 1.01 * gradient[:, inner] + 1e-9).any():
             problems.append(
                 "lipschitz: is_lipschitz is True but the gradient still grows "
@@ -282,8 +318,8 @@ def _check_finite(loss, targets):
             problems.append(
                 f"finite: the {name} is {values[at]} at y={y[at]:.5g}, "
                 f"raw={raw[at]:.5g} ({bad.sum()} of {bad.size} points from "
-                "-1e6 to 1e6 are not finite); compute it in a stable form "
-                "(log1p, softplus, ...)."
+                f"-{_limit(extremes)} to {_limit(extremes)} are not finite); "
+                "compute it in a stable form (log1p, softplus, ...)."
             )
     return problems
 

@@ -8,6 +8,7 @@ from ._classification import (
     PerceptronLoss,
     SquaredHingeLoss,
 )
+from ._deviance import GammaLoss, PoissonLoss, TweedieLoss
 from ._regression import (
     AbsoluteLoss,
     EpsilonInsensitiveLoss,
@@ -34,6 +35,9 @@ _REGISTRY = {
     "absolute": (AbsoluteLoss, None),
     "absolute_error": (AbsoluteLoss, None),
     "quantile": (QuantileLoss, None),
+    "poisson": (PoissonLoss, None),
+    "gamma": (GammaLoss, None),
+    "tweedie": (TweedieLoss, None),
 }
 
 
@@ -43,9 +47,11 @@ def loss_names(task=None):
     Parameters
     ----------
     task : {"regression", "classification"}, default=None
-        Only the names usable for this task: regression losses serve both
-        tasks (a classifier trains them on -1/+1 targets, as scikit-learn
-        does), classification losses only classification. ``None`` lists all.
+        Only the names usable for this task: regression losses of the whole
+        real line serve both tasks (a classifier trains them on -1/+1
+        targets, as scikit-learn does), classification losses and those of
+        counts and positive amounts (``"poisson"``, ``"gamma"``,
+        ``"tweedie"``) one task only. ``None`` lists all.
 
     Returns
     -------
@@ -57,7 +63,7 @@ def loss_names(task=None):
     >>> loss_names("regression")  # doctest: +NORMALIZE_WHITESPACE
     ['squared_error', 'huber', 'epsilon_insensitive',
      'squared_epsilon_insensitive', 'squared', 'absolute', 'absolute_error',
-     'quantile']
+     'quantile', 'poisson', 'gamma', 'tweedie']
     """
     if task not in (None, "regression", "classification"):
         raise ValueError(
@@ -66,7 +72,9 @@ def loss_names(task=None):
     return [
         name
         for name, (cls, _) in _REGISTRY.items()
-        if task in (None, "classification") or cls.task == task
+        if task is None
+        or cls.task == task
+        or (task == "classification" and cls().target_domain == "real")
     ]
 
 

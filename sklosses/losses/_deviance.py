@@ -1,0 +1,235 @@
+"""Deviances with a log link: counts, claims and positive amounts.
+
+Each loss is half the unit deviance of its distribution, in the raw score
+``raw = x @ w + b`` with the mean ``mu = exp(raw)``, as scikit-learn's
+``HalfPoissonLoss``, ``HalfGammaLoss`` and ``HalfTweedieLoss`` plus the
+constant that makes the loss zero where ``mu = y``. The objective SGD
+minimizes is then that of scikit-learn's ``PoissonRegressor``,
+``GammaRegressor`` and ``TweedieRegressor`` with the same ``alpha``, and the
+loss curve reads as half the mean deviance. The regressor predicts ``mu``.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.metrics import (
+    mean_gamma_deviance,
+    mean_poisson_deviance,
+    mean_tweedie_deviance,
+)
+from sklearn.utils._param_validation import Interval
+
+from ._base import Loss
+
+
+def _as_float(y, raw):
+    return np.broadcast_arrays(np.asarray(y, dtype=float), np.asarray(raw, dtype=float))
+
+
+class _LogLinkLoss(Loss):
+    """What the three deviances share: the log link, no bounded curvature."""
+
+    link = "log"
+    # The curvature exp(raw) grows without bound; learning_rate="auto"
+    # measures it per row instead (see auto_schedule).
+    smoothness = None
+
+
+class PoissonLoss(_LogLinkLoss):
+    r"""Half the Poisson deviance, with a log link: for counts.
+
+    .. math::
+
+        L(y, f) = y \log\frac{y}{\mu} - y + \mu, \qquad \mu = e^f,
+        \qquad \partial_f L = \mu - y
+
+    For targets that count events (visits, clicks, claims): non-negative,
+    often zero, with a variance that grows with the mean. The regressor
+    predicts the mean ``exp(raw)``, always positive. It is scikit-learn's
+    ``PoissonRegressor``'s objective, trained by SGD; its matching metric is
+    :func:`~sklearn.metrics.mean_poisson_deviance` (twice the mean loss).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklosses.losses import PoissonLoss
+    >>> loss = PoissonLoss()
+    >>> loss.loss([0.0, 2.0], np.log([1.0, 2.0]))
+    array([1., 0.])
+    >>> loss.gradient([0.0, 2.0], np.log([1.0, 2.0]))
+    array([1., 0.])
+    >>> loss.metric([0, 2, 5], [0.5, 2.0, 4.0])  # mean Poisson deviance
+    0.4104...
+    """
+
+    target_domain = "nonnegative"
+
+    def loss(self, y, raw):
+        y, raw = _as_float(y, raw)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = np.log(y) - raw
+            return np.where(y > 0, y * (np.expm1(-z) + z), np.exp(raw))
+
+    def gradient(self, y, raw):
+        y, raw = _as_float(y, raw)
+        with np.errstate(over="ignore"):
+            return np.exp(raw) - y
+
+    def kernel_spec(self):
+        return "poisson", ()
+
+    def metric(self, y_true, y_pred, *, sample_weight=None):
+        return float(mean_poisson_deviance(y_true, y_pred, sample_weight=sample_weight))
+
+
+class GammaLoss(_LogLinkLoss):
+    r"""Half the Gamma deviance, with a log link: for positive amounts.
+
+    .. math::
+
+        L(y, f) = \log\frac{\mu}{y} + \frac{y}{\mu} - 1, \qquad \mu = e^f,
+        \qquad \partial_f L = 1 - \frac{y}{\mu}
+
+    For positive targets whose spread grows in proportion to their mean
+    (costs, claim amounts, durations): it weighs relative errors, so the
+    largest amounts do not dominate the fit. Targets must be positive. It is
+    scikit-learn's ``GammaRegressor``'s objective, trained by SGD; its
+    matching metric is :func:`~sklearn.metrics.mean_gamma_deviance`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklosses.losses import GammaLoss
+    >>> loss = GammaLoss()
+    >>> loss.loss([2.0, 2.0], np.log([4.0, 1.0]))  # twice, half the target
+    array([0.19314718, 0.30685282])
+    >>> loss.gradient([2.0, 2.0], np.log([4.0, 1.0]))
+    array([ 0.5, -1. ])
+    """
+
+    target_domain = "positive"
+
+    def loss(self, y, raw):
+        y, raw = _as_float(y, raw)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = np.log(y) - raw
+            return np.expm1(z) - z
+
+    def gradient(self, y, raw):
+        y, raw = _as_float(y, raw)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return -np.expm1(np.log(y) - raw)
+
+    def kernel_spec(self):
+        return "gamma", ()
+
+    def metric(self, y_true, y_pred, *, sample_weight=None):
+        return float(mean_gamma_deviance(y_true, y_pred, sample_weight=sample_weight))
+
+
+class TweedieLoss(_LogLinkLoss):
+    r"""Half the Tweedie deviance of a given ``power``, with a log link.
+
+    .. math::
+
+        L(y, f) = \frac{\max(y, 0)^{2-p}}{(1-p)(2-p)}
+            - \frac{y \mu^{1-p}}{1-p} + \frac{\mu^{2-p}}{2-p},
+        \qquad \mu = e^f, \qquad \partial_f L = \mu^{2-p} - y \mu^{1-p}
+
+    The family whose variance grows as ``mu ** power``: ``power=0`` is the
+    squared error of ``mu`` (a normal target, fitted on a log scale),
+    ``power=1`` :class:`PoissonLoss`, ``power=2`` :class:`GammaLoss`, and a
+    power between 1 and 2 a compound Poisson-Gamma target: amounts that are
+    exactly zero for many rows and positive otherwise, such as the total
+    claims of an insurance policy. It is scikit-learn's
+    ``TweedieRegressor(link="log")``'s objective, trained by SGD; its
+    matching metric is :func:`~sklearn.metrics.mean_tweedie_deviance`.
+
+    Parameters
+    ----------
+    power : float, default=1.5
+        The variance power: at most 0, or at least 1. Targets must be
+        non-negative for a power below 2, positive from 2 on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklosses.losses import PoissonLoss, TweedieLoss
+    >>> y, raw = [0.0, 3.0], np.log([1.0, 2.0])
+    >>> TweedieLoss(power=1.5).loss(y, raw)
+    array([2.        , 0.14286458])
+    >>> bool(np.allclose(TweedieLoss(power=1).loss(y, raw), PoissonLoss().loss(y, raw)))
+    True
+    """
+
+    _parameter_constraints = {
+        "power": [
+            Interval(Real, None, 0, closed="right"),
+            Interval(Real, 1, None, closed="left"),
+        ]
+    }
+
+    def __init__(self, power=1.5):
+        self.power = power
+
+    @property
+    def target_domain(self):
+        if self.power <= 0:
+            return "real"
+        return "nonnegative" if self.power < 2 else "positive"
+
+    @property
+    def is_convex(self):
+        # The curvature (2-p) mu^(2-p) - (1-p) y mu^(1-p) is non-negative
+        # for every target only between the Poisson and the Gamma deviance.
+        return 1 <= self.power <= 2
+
+    def _same_as(self):
+        """The loss this power is a special case of, if any."""
+        return {1: PoissonLoss(), 2: GammaLoss()}.get(self.power)
+
+    def loss(self, y, raw):
+        special = self._same_as()
+        if special is not None:
+            return special.loss(y, raw)
+        y, raw = _as_float(y, raw)
+        p = self.power
+        with np.errstate(over="ignore", invalid="ignore"):
+            if p == 0:
+                return 0.5 * (np.exp(raw) - y) ** 2
+            mu1, mu2, target = self._powers(y, raw)
+            value = (
+                np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                - np.where(target, y * mu1, 0.0) / (1 - p)
+                + mu2 / (2 - p)
+            )
+            # Both powers of mu overflowed: the deviance tends to infinity.
+            return np.where(np.isnan(value), np.inf, value)
+
+    def gradient(self, y, raw):
+        special = self._same_as()
+        if special is not None:
+            return special.gradient(y, raw)
+        y, raw = _as_float(y, raw)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu1, mu2, target = self._powers(y, raw)
+            gradient = mu2 - np.where(target, y * mu1, 0.0)
+            return np.where(np.isnan(gradient), np.copysign(np.inf, raw), gradient)
+
+    def _powers(self, y, raw):
+        """``mu ** (1 - p)``, ``mu ** (2 - p)``, and where ``y`` weighs on them."""
+        p = self.power
+        return np.exp((1 - p) * raw), np.exp((2 - p) * raw), y != 0
+
+    def kernel_spec(self):
+        special = self._same_as()
+        if special is not None:
+            return special.kernel_spec()
+        return "tweedie", (float(self.power),)
+
+    def metric(self, y_true, y_pred, *, sample_weight=None):
+        return float(
+            mean_tweedie_deviance(
+                y_true, y_pred, sample_weight=sample_weight, power=self.power
+            )
+        )
