@@ -23,6 +23,7 @@ from ._compare import (
     infer_task,
     n_rows,
     read_csv,
+    target_kind,
 )
 
 EPILOG = """\
@@ -32,7 +33,9 @@ examples:
   python -m sklosses churn.csv --target churned --cv 10 --plot churn.png
 
 candidate losses:
-  regression:     {regression}
+  regression:     {regression}; poisson for a count target (non-negative
+                  integers with zeros), gamma for a positive amount skewed
+                  to the right, each then judged by its deviance
   classification: {classification}
 """
 
@@ -132,6 +135,14 @@ def _datasets(args, progress):
             "empty: a row without a target cannot be scored."
         )
     task = args.task or infer_task(y)
+    if args.task is None and task == "classification" and y.dtype != object:
+        if target_kind(y)[0] == "count":
+            notes.append(
+                f"The target {args.target!r} has {len(np.unique(y))} values, "
+                "all non-negative integers, zero among them: classes here. If "
+                "they count something, --task regression compares the Poisson "
+                "loss too."
+            )
     if task == "regression" and y.dtype == object:
         raise DataError(f"the target {args.target!r} is not numeric: use --task "
                         "classification.")  # fmt: skip

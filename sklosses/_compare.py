@@ -7,9 +7,16 @@ import time
 import warnings
 
 import numpy as np
+from scipy.stats import skew
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import accuracy_score, f1_score, log_loss
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    log_loss,
+    mean_gamma_deviance,
+    mean_poisson_deviance,
+)
 from sklearn.model_selection import (
     GridSearchCV,
     KFold,
@@ -23,10 +30,12 @@ from ._csv import CSVFile
 from .linear_model import SGDClassifier, SGDRegressor
 from .losses import (
     AbsoluteLoss,
+    GammaLoss,
     HingeLoss,
     HuberLoss,
     LogLoss,
     ModifiedHuberLoss,
+    PoissonLoss,
     QuantileLoss,
     SquaredHingeLoss,
     SquaredLoss,
@@ -43,7 +52,21 @@ OUTLIER_SHARE = 0.01
 # 1.4826 * MAD estimates the standard deviation of Gaussian data.
 MAD_TO_SIGMA = 1.4826
 HUBER_DELTAS = (0.5, 1.35, 3.0)  # in robust standard deviations of the residuals
-METRICS = ("RMSE", "MAE", "log loss", "accuracy", "F1")
+# A positive target this skewed to the right (and whose log is not) is an
+# amount whose spread grows with its level: prices, costs, durations.
+AMOUNT_SKEW = 1.0
+# The deviance that measures the errors on each kind of target, and the loss
+# that minimizes it.
+DEVIANCES = {
+    "count": ("Poisson deviance", mean_poisson_deviance, "poisson", PoissonLoss()),
+    "amount": ("Gamma deviance", mean_gamma_deviance, "gamma", GammaLoss()),
+}
+# In a deviance, a prediction of zero or less counts as this share of the
+# target's mean (see _positive).
+DEVIANCE_FLOOR = 1e-3
+METRICS = (
+    "RMSE", "MAE", "Poisson deviance", "Gamma deviance", "log loss", "accuracy", "F1"
+)  # fmt: skip
 
 
 class DataError(ValueError):
@@ -93,15 +116,42 @@ def infer_task(y):
     return "classification"
 
 
-def candidates(task):
-    """(name, loss) pairs compared for ``task``."""
+def target_kind(y):
+    """ "count", "amount" or ``None``, and a description of the target.
+
+    A count is made of non-negative integers, zero among them (visits,
+    claims); an amount is positive and skewed to the right while its log is
+    not (prices, costs). Both have a spread that grows with their level,
+    which a deviance with a log link models.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.min() >= 0 and (y == np.round(y)).all() and (y == 0).any():
+        zeros = np.mean(y == 0)
+        return "count", f"a count (non-negative integers, {zeros:.0%} zeros)"
+    if y.min() > 0:
+        shape, log_shape = skew(y), skew(np.log(y))
+        if shape > AMOUNT_SKEW and abs(log_shape) < AMOUNT_SKEW:
+            return "amount", (
+                f"a positive amount, skewed to the right (skewness {shape:.2g}; "
+                f"{log_shape:.2g} for its log)"
+            )
+    return None, None
+
+
+def candidates(task, kind=None):
+    """(name, loss) pairs compared for ``task``; for a count or an amount
+    (:func:`target_kind`), the loss of its deviance too."""
     if task == "regression":
-        return [
+        losses = [
             ("squared", SquaredLoss()),
             ("absolute", AbsoluteLoss()),
             ("huber", HuberLoss()),
             ("quantile 0.5", QuantileLoss(quantile=0.5)),
         ]
+        if kind is not None:
+            _, _, name, loss = DEVIANCES[kind]
+            losses.append((name, loss))
+        return losses
     return [
         ("log", LogLoss()),
         ("hinge", HingeLoss()),
@@ -161,10 +211,16 @@ class Comparison:
         The metric the recommendation was made on.
     model : estimator
         The recommended loss's model, fitted on all rows.
+    kind : {"count", "amount"} or None
+        Regression only: the kind of target (:func:`target_kind`), whose
+        deviance the table shows too.
     """
 
-    def __init__(self, task, rows, outlier_share, recommended, reason, metric, model):
+    def __init__(
+        self, task, rows, outlier_share, recommended, reason, metric, model, kind=None
+    ):
         self.task = task
+        self.kind = kind
         self.rows = rows
         self.n_folds = len(rows[0]["fit time"])
         self.outlier_share = outlier_share
@@ -176,7 +232,8 @@ class Comparison:
     @property
     def metrics(self):
         if self.task == "regression":
-            return ["RMSE", "MAE"]
+            deviance = [] if self.kind is None else [DEVIANCES[self.kind][0]]
+            return ["RMSE", "MAE", *deviance]
         return ["log loss", "accuracy", "F1"]
 
     def table(self):
@@ -261,11 +318,13 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=No
             return _huber_search(estimator, sigma, random_state)
         return estimator
 
+    kind = description = None
     if task == "regression":
         y = np.asarray(y, dtype=float)
+        kind, description = target_kind(y)
     sigma = None
     rows, residuals = [], {}
-    for name, loss in candidates(task):
+    for name, loss in candidates(task, kind):
         row = {"name": name, "fit time": [], "warnings": []}
         row.update({metric: [] for metric in METRICS})
         residuals[name] = np.empty(y.shape[0])
@@ -279,7 +338,7 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=No
             row["fit time"].append(time.perf_counter() - start)
             if caught:
                 row["warnings"].append(str(caught[0].message))
-            predicted = _score(row, estimator, X[test], y[test], task, loss)
+            predicted = _score(row, estimator, X[test], y[test], task, loss, kind)
             if task == "regression":
                 residuals[name][test] = predicted - y[test]
         # A metric the loss cannot give stays empty, and is left out.
@@ -290,15 +349,20 @@ def compare_losses(X, y, task, categorical=(), cv=5, random_state=0, progress=No
     outliers = None
     if task == "regression":
         outliers = _outliers_of_a_sound_fit(rows, residuals)
-    recommended, reason, metric = _recommend(task, rows, outliers)
+    if kind is None:
+        recommended, reason, metric = _recommend(task, rows, outliers)
+    else:
+        recommended, reason, metric = _recommend_by_deviance(kind, description, rows)
     reason += _against_a_constant(task, rows, recommended, y)
     progress(f"refitting {recommended} on all rows")
-    model = candidate(dict(candidates(task))[recommended], sigma)
+    model = candidate(dict(candidates(task, kind))[recommended], sigma)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported in the table already
         model.fit(X, y)
     outlier_share = None if outliers is None else outliers[0]
-    return Comparison(task, rows, outlier_share, recommended, reason, metric, model)
+    return Comparison(
+        task, rows, outlier_share, recommended, reason, metric, model, kind
+    )
 
 
 def _check_folds(y, task, cv):
@@ -335,13 +399,16 @@ def _huber_search(pipeline, sigma, random_state):
     )
 
 
-def _score(row, estimator, X, y, task, loss):
+def _score(row, estimator, X, y, task, loss, kind=None):
     """Append the fold's metrics to ``row``; returns the predictions."""
     predicted = estimator.predict(X)
     if task == "regression":
         residual = predicted - y
         row["RMSE"].append(float(np.sqrt(np.mean(residual**2))))
         row["MAE"].append(float(np.mean(np.abs(residual))))
+        if kind is not None:
+            name, deviance, _, _ = DEVIANCES[kind]
+            row[name].append(float(deviance(y, _positive(predicted, y))))
         return predicted
     row["accuracy"].append(accuracy_score(y, predicted))
     average = "binary" if np.unique(y).shape[0] == 2 else "macro"
@@ -351,6 +418,14 @@ def _score(row, estimator, X, y, task, loss):
         proba = estimator.predict_proba(X)
         row["log loss"].append(log_loss(y, proba, labels=estimator.classes_))
     return predicted
+
+
+def _positive(predicted, y):
+    """Predictions raised to ``DEVIANCE_FLOOR`` times the target's mean: a
+    deviance is defined for positive predictions only, and a loss whose
+    model predicts zero or less is judged as if it predicted that little."""
+    floor = DEVIANCE_FLOOR * (np.mean(y) if np.mean(y) > 0 else 1.0)
+    return np.maximum(predicted, floor)
 
 
 def _outliers(residual):
@@ -431,6 +506,33 @@ def _recommend(task, rows, outliers):
         ),
         "accuracy",
     )
+
+
+def _recommend_by_deviance(kind, description, rows):
+    """The recommended loss for a count or an amount: the lowest deviance
+    among the losses whose fits all went without a warning."""
+    metric, _, loss_name, _ = DEVIANCES[kind]
+    sound = [row for row in rows if not row["warnings"]]
+    caveat = ""
+    if not sound:
+        sound, caveat = rows, " (the fits of every loss warned: compare with care)"
+    elif len(sound) < len(rows):
+        warned = _listing(row["name"] for row in rows if row["warnings"])
+        caveat = f"; {warned} left out, as their fits warned"
+    best = min(sound, key=lambda row: np.mean(row[metric]))["name"]
+    why = {
+        "count": "its variance grows with its mean",
+        "amount": "its spread grows with its level, so errors count relative to it",
+    }[kind]
+    reason = (
+        f"the target is {description}: {why}, as the mean {metric} measures "
+        f"(predictions of zero or less count as {DEVIANCE_FLOOR:g} times the "
+        f"target's mean); {best} has the lowest of "
+        f"{_listing(row['name'] for row in sound)}{caveat}."
+    )
+    if best == loss_name:
+        reason += f" The {loss_name} loss predicts exp(X @ coef_), always positive."
+    return best, reason, metric
 
 
 def _against_a_constant(task, rows, recommended, y):

@@ -366,3 +366,71 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     path.write_bytes(("x,y\n" + "\n".join(rows) + "\n").encode("utf-8-sig"))
     _, y, names, _ = read_csv(path, "y")
     assert names == ["x"]
+
+
+def _table_csv(path, columns, target):
+    names = [*columns, "target"]
+    rows = [
+        ",".join(f"{v:.4f}" for v in values)
+        for values in zip(*columns.values(), target, strict=True)
+    ]
+    path.write_text("\n".join([",".join(names), *rows]) + "\n")
+    return path
+
+
+def test_a_count_target_brings_the_poisson_loss_and_its_deviance(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    counts = rng.poisson(np.exp(0.8 * x[:, 0] - 0.5 * x[:, 1] + 0.3)).astype(float)
+    path = _table_csv(tmp_path / "visits.csv", {"a": x[:, 0], "b": x[:, 1]}, counts)
+    # Few distinct values: inferred as classes, so the task is given.
+    args = [str(path), "--target", "target", "--cv", "3", "--task", "regression"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "| loss | RMSE | MAE | Poisson deviance | fit time (s) |" in out
+    assert "| poisson" in out
+    assert "The target is a count (non-negative integers, " in out
+    assert "as the mean Poisson deviance measures" in out
+    # With a mean that is exp of the features, the log link fits best.
+    assert "Recommended: poisson." in out
+    assert "predicts exp(X @ coef_), always positive" in out
+
+
+def test_a_skewed_positive_amount_brings_the_gamma_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    amount = rng.gamma(2.0, np.exp(x[:, 0] - 0.5 * x[:, 1] + 2.0) / 2.0)
+    path = _table_csv(tmp_path / "costs.csv", {"a": x[:, 0], "b": x[:, 1]}, amount)
+    X, y, _, categorical = read_csv(path, "target")
+    comparison = compare_losses(X, y, "regression", categorical, cv=3)
+    assert comparison.kind == "amount"
+    assert comparison.metric == "Gamma deviance"
+    assert "gamma" in [row["name"] for row in comparison.rows]
+    assert comparison.recommended == "gamma"
+    assert "skewed to the right" in comparison.reason
+
+
+@pytest.mark.parametrize(
+    "values, kind",
+    [
+        ([0, 1, 2, 0, 5], "count"),
+        ([1, 2, 3, 4, 5], None),  # integers without a zero: diabetes' target
+        ([0.5, 1.0, 2.0], None),  # not integers, not skewed
+        ([-1, 0, 2], None),
+        (np.exp(np.random.default_rng(0).normal(size=500)), "amount"),
+        (np.random.default_rng(0).normal(10, 1, size=500), None),
+    ],
+)
+def test_target_kinds(values, kind):
+    assert _compare.target_kind(np.asarray(values, dtype=float))[0] == kind
+
+
+def test_a_count_read_as_classes_says_how_to_compare_count_losses(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 2))
+    counts = np.minimum(rng.poisson(np.exp(x[:, 0])), 3).astype(float)
+    path = _table_csv(tmp_path / "visits.csv", {"a": x[:, 0], "b": x[:, 1]}, counts)
+    assert main([str(path), "--target", "target", "--cv", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "classification" in out
+    assert "zero among them: classes here. If they count something, --task" in out
