@@ -129,6 +129,25 @@ def test_parameter_mixing_with_averaging_and_a_regressor(client):
     assert model.coef_ is model._average_coef
 
 
+def test_parameter_mixing_trains_a_poisson_model(client):
+    from sklearn.linear_model import PoissonRegressor
+    from sklearn.metrics import mean_poisson_deviance
+
+    from sklosses.dask import fit_distributed
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4_000, 5))
+    y = rng.poisson(np.exp(X @ [0.3, -0.2, 0.1, 0.0, 0.5] + 1.0)).astype(float)
+    model = fit_distributed(
+        SGDRegressor(loss="poisson", learning_rate="auto", random_state=0),
+        da.from_array(X, chunks=1_000), da.from_array(y, chunks=1_000), epochs=5,
+    )  # fmt: skip
+    exact = PoissonRegressor(alpha=1e-4).fit(X, y)
+    assert mean_poisson_deviance(y, model.predict(X)) <= 1.01 * mean_poisson_deviance(
+        y, exact.predict(X)
+    )
+
+
 def test_parameter_mixing_rejects_mismatched_shapes():
     from sklosses.dask import fit_distributed
 

