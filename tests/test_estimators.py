@@ -26,8 +26,12 @@ def problem(request):
 def test_same_parameters_and_defaults_as_scikit_learn(problem):
     estimator, sklearn_estimator, *_ = problem
     ours, theirs = estimator().get_params(), sklearn_estimator().get_params()
+    # The parameters added, whose defaults are scikit-learn's algorithm.
+    assert ours.pop("n_partitions") == 1
     if estimator is SGDClassifier:
-        assert ours.pop("multi_class") == "auto"  # the one parameter added
+        assert ours.pop("multi_class") == "auto"
+    else:
+        assert ours.pop("n_jobs") is None  # the threads of the partitions
     assert ours == theirs
 
 

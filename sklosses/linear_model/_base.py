@@ -9,6 +9,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit
@@ -24,6 +25,7 @@ from .._engine._order import visiting_order, with_repeats
 from .._estimator import Estimator
 from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
 from ..losses._check import check_loss_once
+from ._local_sgd import Partitions
 from ._schedules import (
     AUTO_ALWAYS_RESTART,
     AUTO_MAX_VISITS,
@@ -140,6 +142,8 @@ class BaseSGD(Estimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+        "n_partitions": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     # -- parameters -----------------------------------------------------------
@@ -517,6 +521,7 @@ class BaseSGD(Estimator):
         hooks=None,
         row_norms=None,
         split_norms_at=None,
+        threads=None,
     ):
         """Run up to ``max_iter`` epochs of SGD on one model, updated in place.
 
@@ -543,7 +548,8 @@ class BaseSGD(Estimator):
         the current weights, weighed by the loss's curvature there: from the
         second epoch on they replace ``row_norms``, so that rows whose mean
         the model has moved far from their target still take small, unbiased
-        steps.
+        steps. ``threads`` run the ``n_partitions`` of local SGD (see
+        ``_local_sgd.py``); ``None``: as many as ``n_jobs`` allows.
         """
         n_samples, n_features = X.shape
         if sp.issparse(X):
@@ -555,6 +561,9 @@ class BaseSGD(Estimator):
             data_bytes = data.nbytes
             intercept_decay = 1.0
         kernels, kind, loss_params = engine_loss(loss)
+        if threads is None:
+            threads = effective_n_jobs(getattr(self, "n_jobs", None))
+        partitions = Partitions(kernels.sgd_epoch, self.n_partitions, threads)
         learning_rate, eta0, power_t, average, split_norm = schedule
         if average:
             average = int(average_start[0])
@@ -624,7 +633,7 @@ class BaseSGD(Estimator):
             # Deleted after the call, so that the last epoch's order is freed
             # before this one's is built.
             order = visiting_order(rng, train, self.shuffle, data_bytes)
-            run = kernels.sgd_epoch(
+            run = partitions.epoch(
                 data=data, indices=indices, indptr=indptr, n_features=n_features,
                 y=y, sample_weight=sample_weight,
                 order=with_repeats(rng, order, repeats),
@@ -638,7 +647,9 @@ class BaseSGD(Estimator):
                 fit_intercept=bool(self.fit_intercept),
                 intercept_decay=intercept_decay, average=average,
             )  # fmt: skip
-            t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite = run
+            t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite, average = run
+            if average:
+                average_start[0] = average
             del order
             # scikit-learn's objective: the mean over the epoch of each
             # sample's loss plus the penalty of the weights it saw.

@@ -98,8 +98,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         Threshold of ``"huber"`` and the epsilon-insensitive losses given by
         name.
     n_jobs : int or None, default=None
-        Threads fitting one-vs-rest and multilabel models; the compiled loop
-        releases the GIL. Results do not depend on it.
+        Threads fitting one-vs-rest and multilabel models, or else the
+        ``n_partitions`` of one model; the compiled loop releases the GIL.
+        Results do not depend on it.
     %(random_state)s
     learning_rate : str, default="optimal"
         The step-size schedule: ``"optimal"``, ``"constant"``,
@@ -130,6 +131,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         (log loss only); ``"auto"``, multinomial for the log loss and
         one-vs-rest otherwise. Multilabel targets always get one binary model
         per label.
+    %(n_partitions)s
 
     Attributes
     ----------
@@ -212,6 +214,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         warm_start=False,
         average=False,
         multi_class="auto",
+        n_partitions=1,
     ):
         self._keep_params(locals())
 
@@ -444,6 +447,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         # cache line where they meet, as all the intercepts do, and written at
         # every step by two threads, that line would bounce between the cores.
         copy_rows = len(positives) > 1
+        # n_jobs runs the models side by side, or else one model's partitions.
+        parallel_models = copy_rows and effective_n_jobs(self.n_jobs) > 1
 
         def fit_one(k, positive):
             # Built in place: each per-sample array is 8 bytes a row, and a
@@ -472,6 +477,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
                 loss=loss, schedule=schedule, max_iter=max_iter,
                 validation_mask=validation_mask, validation_callback=callback,
                 seed=seeds[k], hooks=hooks, row_norms=row_norms,
+                threads=1 if parallel_models else None,
             )  # fmt: skip
             if model_context is not None:
                 model_context.call_on_fit_task_end(estimator=self, X=X, y=y_k)
@@ -480,7 +486,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         if not copy_rows:
             result, _ = fit_one(0, positives[0])
             return [result]
-        if effective_n_jobs(self.n_jobs) == 1:
+        if not parallel_models:
             # joblib's setup costs more than a small batch's epochs.
             trained = [fit_one(k, positive) for k, positive in enumerate(positives)]
         else:

@@ -84,6 +84,10 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         Share of the data held out with ``early_stopping``.
     %(n_iter_no_change)s
     %(warm_start_average)s
+    %(n_partitions)s
+    n_jobs : int or None, default=None
+        Threads running the ``n_partitions``; the compiled loop releases the
+        GIL. Results do not depend on it.
 
     Attributes
     ----------
@@ -154,6 +158,8 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         n_iter_no_change=5,
         warm_start=False,
         average=False,
+        n_partitions=1,
+        n_jobs=None,
     ):
         self._keep_params(locals())
 

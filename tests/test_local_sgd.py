@@ -1,0 +1,211 @@
+"""Local SGD: ``n_partitions`` copies of one model, averaged every round."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from joblib import Parallel, delayed, parallel_backend
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.metrics import log_loss
+
+from sklosses import SGDClassifier, SGDRegressor
+from sklosses._engine import _sgd
+from sklosses._engine._kernels import engine_loss
+from sklosses.linear_model import _local_sgd
+from sklosses.linear_model._local_sgd import Partitions
+from sklosses.losses import SquaredLoss
+
+
+def _regression(rng, n=600, d=5):
+    X = rng.normal(size=(n, d))
+    return X, X @ np.arange(1.0, d + 1) + rng.normal(scale=0.1, size=n)
+
+
+def _attributes(model):
+    names = ["coef_", "intercept_", "t_", "loss_curve_", "n_iter_"]
+    return [np.asarray(getattr(model, name)) for name in names]
+
+
+def _small_rounds(monkeypatch, visits=64):
+    """Rounds of a few dozen visits, so that a small problem has many."""
+    monkeypatch.setattr(_local_sgd, "ROUND_VISITS", visits)
+
+
+# -- the reference -------------------------------------------------------------
+
+
+def _reference_local_sgd(X, y, n_partitions, share, eta, epochs, average_from=0):
+    """Local SGD on the squared loss in plain Python: constant steps, no
+    penalty, no intercept, rows in order; with ``average_from``, the running
+    mean of every share's iterates from that step on."""
+    w = np.zeros(X.shape[1])
+    average, n_averaged, t = np.zeros_like(w), 0, 1
+    for _ in range(epochs):
+        order = np.arange(X.shape[0])
+        for start in range(0, order.shape[0], share * n_partitions):
+            parts = np.array_split(order[start : start + share * n_partitions],
+                                   n_partitions)  # fmt: skip
+            parts = [part for part in parts if part.shape[0]]
+            copies, sums, counts = [], [], []
+            for part in parts:
+                v, total, count = w.copy(), np.zeros_like(w), 0
+                for step, i in enumerate(part):
+                    v -= eta * (X[i] @ v - y[i]) * X[i]
+                    if average_from and t + step >= average_from:
+                        total += v
+                        count += 1
+                copies.append(v)
+                sums.append(total)
+                counts.append(count)
+            visits = np.array([part.shape[0] for part in parts], dtype=float)
+            w = sum(v * n for v, n in zip(copies, visits, strict=True)) / visits.sum()
+            if sum(counts):
+                average = (average * n_averaged + sum(sums)) / (
+                    n_averaged + sum(counts)
+                )
+                n_averaged += sum(counts)
+            t += int(visits.sum())
+    return w, average
+
+
+@pytest.mark.parametrize("n_partitions", [2, 3])
+@pytest.mark.parametrize("average", [False, 100])
+def test_local_sgd_is_the_reference(n_partitions, average, monkeypatch, rng):
+    _small_rounds(monkeypatch)
+    X, y = _regression(rng)
+    model = SGDRegressor(
+        penalty=None, fit_intercept=False, learning_rate="constant", eta0=0.01,
+        shuffle=False, max_iter=3, tol=None, average=average,
+        n_partitions=n_partitions,
+    ).fit(X, y)  # fmt: skip
+    w, mean = _reference_local_sgd(
+        X, y, n_partitions, 64, 0.01, 3, average_from=average or 0
+    )
+    assert_allclose(model.coef_, mean if average else w, rtol=1e-12, atol=1e-14)
+    if average:
+        assert_allclose(model._standard_coef.ravel(), w, rtol=1e-12, atol=1e-14)
+
+
+def test_one_partition_is_the_engine_itself(rng):
+    X, y = _regression(rng, 50)
+    kwargs = dict(
+        data=X.reshape(-1), indices=None, indptr=None, n_features=X.shape[1], y=y,
+        sample_weight=np.ones(50), order=np.arange(50), kind=engine_loss(
+            SquaredLoss()).kind, loss_params=np.zeros(0), multinomial=False,
+        penalty=_sgd.L2, alpha=1e-4, l1_ratio=0.0, learning_rate=_sgd.INVSCALING,
+        eta=0.0, eta0=0.01, power_t=0.25, optimal_init=0.0, t=1.0, l1_u=0.0,
+        fit_intercept=True, intercept_decay=1.0, average=0,
+    )  # fmt: skip
+    results = []
+    for run in (Partitions(_sgd.sgd_epoch, 1, 2).epoch, _sgd.sgd_epoch):
+        arrays = dict(
+            coef=np.zeros((1, X.shape[1])), intercept=np.zeros(1),
+            avg_coef=np.zeros((1, 0)), avg_intercept=np.zeros(1),
+            l1_q=np.zeros((1, 0)),
+        )  # fmt: skip
+        results.append((run(**arrays, **kwargs)[:7], arrays["coef"]))
+    assert results[0][0] == results[1][0]
+    assert_array_equal(results[0][1], results[1][1])
+
+
+def test_one_partition_is_sequential_sgd(rng):
+    X, y = _regression(rng)
+    default = SGDRegressor(random_state=0, average=10).fit(X, y)
+    one = SGDRegressor(random_state=0, average=10, n_partitions=1, n_jobs=2).fit(X, y)
+    for a, b in zip(_attributes(default), _attributes(one), strict=True):
+        assert_array_equal(a, b)
+
+
+# -- independent of n_jobs -------------------------------------------------------
+
+
+def _cases(rng):
+    X, y = _regression(rng, 900)
+    labels = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    sparse = sp.random(900, 300, density=0.05, format="csr", random_state=0)
+    return [
+        (SGDRegressor(learning_rate="auto", random_state=0), X, y),
+        (SGDRegressor(average=True, penalty="elasticnet", random_state=0), X, y),
+        (SGDClassifier(loss="log_loss", random_state=0), X, labels),  # softmax
+        (
+            SGDClassifier(loss="hinge", average=5, random_state=0),
+            sparse,
+            labels > 0,
+        ),  # fmt: skip
+        (
+            SGDClassifier(loss="log_loss", multi_class="ovr", random_state=0),
+            X,
+            labels,
+        ),  # fmt: skip
+        (
+            SGDClassifier(penalty="l1", random_state=0, class_weight="balanced"),
+            X,
+            labels == 1,
+        ),  # fmt: skip
+    ]
+
+
+@pytest.mark.parametrize("n_partitions", [2, 4])
+def test_any_n_jobs_gives_the_same_coefficients(n_partitions, monkeypatch, rng):
+    _small_rounds(monkeypatch)
+    for estimator, X, y in _cases(rng):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # may stop at max_iter
+            fitted = [
+                clone(estimator).set_params(n_partitions=n_partitions, n_jobs=n_jobs)
+                .fit(X, y)
+                for n_jobs in (1, 2, 4)
+            ]  # fmt: skip
+        for other in fitted[1:]:
+            for a, b in zip(_attributes(fitted[0]), _attributes(other), strict=True):
+                assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky", "multiprocessing"])
+def test_the_same_model_under_every_joblib_backend(backend, rng):
+    X, y = _regression(rng, 20_000, 10)
+    model = SGDRegressor(n_partitions=2, n_jobs=2, random_state=0, max_iter=3, tol=None)
+    reference = clone(model).fit(X, y)
+    with parallel_backend(backend, n_jobs=2):
+        fitted = Parallel()(delayed(clone(model).fit)(X, y) for _ in range(2))
+    for other in fitted:
+        assert_array_equal(other.coef_, reference.coef_)
+        assert_array_equal(other.intercept_, reference.intercept_)
+
+
+# -- what it trains ---------------------------------------------------------------
+
+
+def test_partitions_reach_the_sequential_model(rng):
+    X = rng.normal(size=(40_000, 20))
+    y = (X @ rng.normal(size=20) + rng.logistic(size=40_000) > 0).astype(int)
+    losses = []
+    for n_partitions in (1, 2, 4):
+        model = SGDClassifier(
+            loss="log_loss", learning_rate="auto", n_partitions=n_partitions,
+            n_jobs=2, random_state=0,
+        ).fit(X[:30_000], y[:30_000])  # fmt: skip
+        losses.append(log_loss(y[30_000:], model.predict_proba(X[30_000:])))
+    assert losses[1] <= 1.005 * losses[0]
+    assert losses[2] <= 1.005 * losses[0]
+
+
+def test_partial_fit_with_partitions(rng):
+    X, y = _regression(rng, 20_000)
+    model = SGDRegressor(learning_rate="auto", n_partitions=2, random_state=0)
+    for chunk in np.array_split(np.arange(20_000), 4):
+        model.partial_fit(X[chunk], y[chunk])
+    assert_allclose(model.coef_, np.arange(1.0, 6.0), atol=0.01)
+    assert model.t_ == 20_001
+
+
+def test_a_wrong_number_of_partitions_is_refused_and_changes_nothing(rng):
+    X, y = _regression(rng, 100)
+    model = SGDRegressor(random_state=0).fit(X, y)
+    coef = model.coef_.copy()
+    model.set_params(n_partitions=0)
+    with pytest.raises(ValueError, match="n_partitions"):
+        model.fit(X, y)
+    assert_array_equal(model.coef_, coef)
