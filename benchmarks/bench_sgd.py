@@ -385,6 +385,49 @@ def multinomial_against_logistic_regression(X, y, alpha=1e-4, max_epochs=20):
     )
 
 
+def local_sgd(name, X, y, params, metric, epochs, repeats, auto_optimum=None):
+    """One table row: ``n_partitions=2`` on two threads against one partition
+    and against scikit-learn, per epoch, with the held-out metric of each
+    after ``epochs``; with ``auto_optimum`` (the optimum's held-out metric),
+    also ``learning_rate="auto"`` after 2 epochs, as a ratio to it."""
+    n_test = X.shape[0] // 5
+    X_train, X_test, y_train, y_test = X[n_test:], X[:n_test], y[n_test:], y[:n_test]
+    cells = []
+    for library, extra in [
+        (sklosses, {}),
+        (sklosses, {"n_partitions": 2, "n_jobs": 2}),
+        (linear_model, {}),
+    ]:
+        make_model = partial(library.SGDClassifier, random_state=0, **params, **extra)
+        make_model(max_iter=1, tol=None).fit(X_train[:1000], y_train[:1000])
+        seconds, model = time_per_epoch(make_model, X_train, y_train, epochs, repeats)
+        cells.append((seconds, metric(model, X_test, y_test)))
+    (one, quality_one), (two, quality_two), (theirs, _) = cells
+    auto = ""
+    if auto_optimum is not None:
+        ratios = []
+        for n_partitions in (1, 2):
+            model = sklosses.SGDClassifier(
+                learning_rate="auto", max_iter=2, tol=None, n_partitions=n_partitions,
+                n_jobs=2, random_state=0, **params,
+            ).fit(X_train, y_train)  # fmt: skip
+            ratios.append(metric(model, X_test, y_test) / auto_optimum)
+        auto = f" | {ratios[0]:.4f} / {ratios[1]:.4f}"
+    print(
+        f"| {name} | {one * 1e3:.1f} | {two * 1e3:.1f} | {two / one:.2f} "
+        f"| {theirs * 1e3:.1f} | {theirs / two:.1f}x | {quality_one:.5f} "
+        f"| {quality_two:.5f} ({quality_two / quality_one:.4f}){auto} |"
+    )
+
+
+def held_out_log_loss(model, X, y):
+    return log_loss(y, model.predict_proba(X), labels=model.classes_)
+
+
+def held_out_error(model, X, y):
+    return 1.0 - accuracy_score(y, model.predict(X))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes")
@@ -432,6 +475,37 @@ def main(argv=None):
     name = f"dense {X.shape[0]:,} x {X.shape[1]}, 10 classes, log_loss"
     compare(name, "SGDClassifier", X, y, {"loss": "log_loss"}, accuracy_and_log_loss,
             **runs)  # fmt: skip
+
+    print()
+    print(
+        "| local SGD, 2 threads | n_partitions=1 ms/epoch | n_partitions=2 "
+        "ms/epoch | ratio | scikit-learn ms/epoch | 2 partitions' speed-up "
+        "| held-out, 1 partition | held-out, 2 (ratio) "
+        "| auto after 2 epochs / optimum, 1 / 2 partitions |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    X, _ = dense_regression(400_000 // scale, 100, rng)
+    y = classes_from(X @ rng.normal(size=X.shape[1]) / 3, rng)
+    n_test = X.shape[0] // 5
+    optimum = linear_model.LogisticRegression(C=1.0 / (1e-4 * (X.shape[0] - n_test)))
+    optimum.fit(X[n_test:], y[n_test:])
+    local_sgd(
+        f"dense {X.shape[0]:,} x {X.shape[1]}, binary log_loss", X, y,
+        {"loss": "log_loss"}, held_out_log_loss, **runs,
+        auto_optimum=held_out_log_loss(optimum, X[:n_test], y[:n_test]),
+    )  # fmt: skip
+    X, _ = sparse_regression(200_000 // scale, 2**18, 60, rng)
+    y = classes_from(X @ rng.normal(size=X.shape[1]) * 3, rng)
+    local_sgd(
+        f"CSR {X.shape[0]:,} x 2^18, hinge (held-out error)", X, y,
+        {"loss": "hinge", "alpha": 1e-6}, held_out_error, **runs,
+    )  # fmt: skip
+    X, _ = dense_regression(200_000 // scale, 100, rng)
+    y = classes_from(X @ rng.normal(size=(X.shape[1], 10)) / 3, rng)
+    local_sgd(
+        f"dense {X.shape[0]:,} x {X.shape[1]}, softmax, 10 classes", X, y,
+        {"loss": "log_loss"}, held_out_log_loss, **runs,
+    )  # fmt: skip
 
     print()
     print(

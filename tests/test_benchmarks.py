@@ -33,6 +33,8 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| sklosses, numba cache empty |" in table
     assert "| numba alone: import, one cached function's first call |" in table
     assert "| two `X @ w` passes, 2 threads |" in table
+    assert "| local SGD, 2 threads | n_partitions=1 ms/epoch |" in table
+    assert "| CSR 200 x 2^18, hinge (held-out error) | " in table
     assert "| softmax, 200 x 100, 10 classes | " in table
     assert "| CSR 200 x 2^18 | " in table
 
