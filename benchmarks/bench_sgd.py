@@ -179,11 +179,13 @@ def process_seconds(script, env=None):
     return float(run.stdout)
 
 
-def first_fits(runs=5):
+def first_fits(runs=5, cold=True):
     """Fresh processes: scikit-learn's first fit, ours, and numba's start-up.
 
     Start-up times swing by a second from one process to the next here, so
     the three alternate and each row is the median of ``runs`` processes.
+    Without ``cold``, no process compiles the engine from an empty cache
+    (``bench_compile_cache.py`` measures that at length).
     """
     sklearn_fit = FIRST_FIT.format(module="sklearn.linear_model")
     our_fit = FIRST_FIT.format(module="sklosses")
@@ -198,14 +200,16 @@ def first_fits(runs=5):
             times["sklearn"].append(process_seconds(sklearn_fit))
             times["warm"].append(process_seconds(our_fit))
             times["numba"].append(process_seconds(numba_alone))
-    for _ in range(max(1, runs // 2)):
+    for _ in range(max(1, runs // 2) if cold else 0):
         with tempfile.TemporaryDirectory() as empty:
             env = {**os.environ, "NUMBA_CACHE_DIR": empty}
             times["cold"].append(process_seconds(our_fit, env))
-    sklearn, warm, numba, cold = (np.median(t) for t in times.values())
+    sklearn, warm, numba = (np.median(times[k]) for k in ("sklearn", "warm", "numba"))
     print(f"| scikit-learn | {sklearn:.2f} | |")
     print(f"| sklosses, numba cache warm | {warm:.2f} | {warm - sklearn:+.2f} |")
-    print(f"| sklosses, numba cache empty | {cold:.2f} | {cold - sklearn:+.2f} |")
+    if cold:
+        cold = np.median(times["cold"])
+        print(f"| sklosses, numba cache empty | {cold:.2f} | {cold - sklearn:+.2f} |")
     print(f"| numba alone: import, one cached function's first call | {numba:.2f} | |")
 
 
@@ -569,7 +573,7 @@ def main(argv=None):
     print()
     print("| import + first fit, 1,000 x 20, new process | seconds | vs scikit-learn |")
     print("|---|---|---|")
-    first_fits(runs=1 if args.quick else 5)
+    first_fits(runs=1 if args.quick else 5, cold=not args.quick)
 
 
 if __name__ == "__main__":

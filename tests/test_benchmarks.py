@@ -30,7 +30,7 @@ def test_bench_sgd_runs_and_prints_its_tables(capsys):
     assert "| float32, n_jobs=1 |" in table
     assert "| 200 x 100, 10 classes |" in table
     assert "| dense 400 rows, 0 MiB |" in table
-    assert "| sklosses, numba cache empty |" in table
+    assert "| sklosses, numba cache warm |" in table
     assert "| numba alone: import, one cached function's first call |" in table
     assert "| two `X @ w` passes, 2 threads |" in table
     assert "| local SGD, 2 threads | n_partitions=1 ms/epoch |" in table
