@@ -455,14 +455,7 @@ def _recommend(task, rows, outliers):
     """The recommended loss, the reason and the metric it was chosen on, from
     the losses whose fits all went without a warning: numbers from fits that
     did not converge or diverged are no measure of the loss."""
-    sound = [row for row in rows if not row["warnings"]]
-    if not sound:
-        sound, caveat = rows, " (the fits of every loss warned: compare with care)"
-    elif len(sound) < len(rows):
-        warned = _listing(row["name"] for row in rows if row["warnings"])
-        caveat = f"; {warned} left out, as their fits warned"
-    else:
-        caveat = ""
+    sound, caveat = _sound(rows)
     by_name = {row["name"]: row for row in sound}
     names = _listing(by_name)
     if task == "regression":
@@ -508,17 +501,23 @@ def _recommend(task, rows, outliers):
     )
 
 
+def _sound(rows):
+    """The rows of the losses whose fits all went without a warning (all
+    rows if none did), and what the reason says of the others."""
+    sound = [row for row in rows if not row["warnings"]]
+    if not sound:
+        return rows, " (the fits of every loss warned: compare with care)"
+    if len(sound) < len(rows):
+        warned = _listing(row["name"] for row in rows if row["warnings"])
+        return sound, f"; {warned} left out, as their fits warned"
+    return sound, ""
+
+
 def _recommend_by_deviance(kind, description, rows):
     """The recommended loss for a count or an amount: the lowest deviance
     among the losses whose fits all went without a warning."""
     metric, _, loss_name, _ = DEVIANCES[kind]
-    sound = [row for row in rows if not row["warnings"]]
-    caveat = ""
-    if not sound:
-        sound, caveat = rows, " (the fits of every loss warned: compare with care)"
-    elif len(sound) < len(rows):
-        warned = _listing(row["name"] for row in rows if row["warnings"])
-        caveat = f"; {warned} left out, as their fits warned"
+    sound, caveat = _sound(rows)
     best = min(sound, key=lambda row: np.mean(row[metric]))["name"]
     why = {
         "count": "its variance grows with its mean",
