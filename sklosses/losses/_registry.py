@@ -74,7 +74,8 @@ def loss_names(task=None):
         for name, (cls, _) in _REGISTRY.items()
         if task is None
         or cls.task == task
-        or (task == "classification" and cls().target_domain == "real")
+        # As SGDClassifier refuses a link other than the identity.
+        or (task == "classification" and cls.link == "identity")
     ]
 
 
