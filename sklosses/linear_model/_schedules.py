@@ -186,8 +186,7 @@ def log_link_curvature(loss, y, sample_weight):
     are what the steps are sized for, the heaviest rows split; during
     training, :func:`curvature_at` the model's raw scores refines them.
     """
-    total = float(np.sum(sample_weight))
-    mean = float(sample_weight @ y) / total if total > 0 else 0.0
+    mean = _weighted_mean(y, sample_weight)
     mean = mean if mean > 0 else 1.0
     y = np.asarray(y, dtype=float)
     at_mean = curvature_at(loss, y, np.full_like(y, np.log(mean)))
@@ -208,6 +207,12 @@ def curvature_at(loss, y, raw):
     return np.fmax(second, 1e-6)
 
 
+def _weighted_mean(y, sample_weight):
+    """The weighted mean of ``y``; 0 when every weight is 0."""
+    total = float(np.sum(sample_weight))
+    return float(sample_weight @ y) / total if total > 0 else 0.0
+
+
 def best_constant(loss, y, sample_weight):
     """The constant raw score that minimizes the weighted loss of ``y``.
 
@@ -219,8 +224,7 @@ def best_constant(loss, y, sample_weight):
     not positive).
     """
     if loss.link == "log":
-        total = float(np.sum(sample_weight))
-        mean = float(sample_weight @ y) / total if total > 0 else 0.0
+        mean = _weighted_mean(y, sample_weight)
         return float(np.log(mean)) if mean > 0 else 0.0
     step = max(1, y.shape[0] // AUTO_OBJECTIVE_ROWS)
     y, sample_weight = y[::step].astype(float), sample_weight[::step]
