@@ -5,6 +5,8 @@ The engine of ``python -m sklosses``; see ``__main__.py`` for the command line.
 
 import time
 import warnings
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import skew
@@ -34,6 +36,7 @@ from .losses import (
     HingeLoss,
     HuberLoss,
     LogLoss,
+    Loss,
     ModifiedHuberLoss,
     PoissonLoss,
     QuantileLoss,
@@ -55,11 +58,23 @@ HUBER_DELTAS = (0.5, 1.35, 3.0)  # in robust standard deviations of the residual
 # A positive target this skewed to the right (and whose log is not) is an
 # amount whose spread grows with its level: prices, costs, durations.
 AMOUNT_SKEW = 1.0
-# The deviance that measures the errors on each kind of target, and the loss
-# that minimizes it.
+
+
+class Deviance(NamedTuple):
+    """The deviance that measures the errors on a kind of target, and the
+    loss that minimizes it."""
+
+    metric: str  # its column in the table
+    function: Callable
+    loss_name: str  # its row
+    loss: Loss
+
+
 DEVIANCES = {
-    "count": ("Poisson deviance", mean_poisson_deviance, "poisson", PoissonLoss()),
-    "amount": ("Gamma deviance", mean_gamma_deviance, "gamma", GammaLoss()),
+    "count": Deviance(
+        "Poisson deviance", mean_poisson_deviance, "poisson", PoissonLoss()
+    ),
+    "amount": Deviance("Gamma deviance", mean_gamma_deviance, "gamma", GammaLoss()),
 }
 # In a deviance, a prediction of zero or less counts as this share of the
 # target's mean (see _positive).
@@ -149,8 +164,7 @@ def candidates(task, kind=None):
             ("quantile 0.5", QuantileLoss(quantile=0.5)),
         ]
         if kind is not None:
-            _, _, name, loss = DEVIANCES[kind]
-            losses.append((name, loss))
+            losses.append((DEVIANCES[kind].loss_name, DEVIANCES[kind].loss))
         return losses
     return [
         ("log", LogLoss()),
@@ -232,7 +246,7 @@ class Comparison:
     @property
     def metrics(self):
         if self.task == "regression":
-            deviance = [] if self.kind is None else [DEVIANCES[self.kind][0]]
+            deviance = [] if self.kind is None else [DEVIANCES[self.kind].metric]
             return ["RMSE", "MAE", *deviance]
         return ["log loss", "accuracy", "F1"]
 
@@ -407,8 +421,10 @@ def _score(row, estimator, X, y, task, loss, kind=None):
         row["RMSE"].append(float(np.sqrt(np.mean(residual**2))))
         row["MAE"].append(float(np.mean(np.abs(residual))))
         if kind is not None:
-            name, deviance, _, _ = DEVIANCES[kind]
-            row[name].append(float(deviance(y, _positive(predicted, y))))
+            deviance = DEVIANCES[kind]
+            row[deviance.metric].append(
+                float(deviance.function(y, _positive(predicted, y)))
+            )
         return predicted
     row["accuracy"].append(accuracy_score(y, predicted))
     average = "binary" if np.unique(y).shape[0] == 2 else "macro"
@@ -516,7 +532,7 @@ def _sound(rows):
 def _recommend_by_deviance(kind, description, rows):
     """The recommended loss for a count or an amount: the lowest deviance
     among the losses whose fits all went without a warning."""
-    metric, _, loss_name, _ = DEVIANCES[kind]
+    metric, loss_name = DEVIANCES[kind].metric, DEVIANCES[kind].loss_name
     sound, caveat = _sound(rows)
     best = min(sound, key=lambda row: np.mean(row[metric]))["name"]
     why = {
