@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from joblib import Parallel, delayed, parallel_backend
+from sklearn.base import clone
 
 from sklosses.losses import (
     HingeLoss,
@@ -41,6 +43,12 @@ def encoded_targets(loss, n, rng):
     if loss.label_encoding == "binary":
         return (signs > 0).astype(float)
     return signs
+
+
+def fit_in_workers(model, X, y, backend, n_fits=2):
+    """Copies of ``model`` fitted in joblib's ``backend`` workers, 2 at once."""
+    with parallel_backend(backend, n_jobs=2):
+        return Parallel()(delayed(clone(model).fit)(X, y) for _ in range(n_fits))
 
 
 @pytest.fixture

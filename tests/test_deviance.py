@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import fit_in_workers
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn._loss.loss import HalfGammaLoss, HalfPoissonLoss, HalfTweedieLoss
 from sklearn.base import clone
@@ -375,17 +376,13 @@ def test_early_stopping_scores_the_predictions(rng):
 
 @pytest.mark.parametrize("backend", ["threading", "loky", "multiprocessing"])
 def test_the_same_model_under_every_joblib_backend(backend, rng):
-    from joblib import Parallel, delayed, parallel_backend
-
     X, mu = _count_data(rng, 500)
     y = rng.poisson(mu).astype(float)
     model = SGDRegressor(
         loss=TweedieLoss(power=1.5), learning_rate="auto", random_state=0
     )
     reference = clone(model).fit(X, y).coef_
-    with parallel_backend(backend, n_jobs=2):
-        fitted = Parallel()(delayed(clone(model).fit)(X, y) for _ in range(2))
-    for other in fitted:
+    for other in fit_in_workers(model, X, y, backend):
         assert_array_equal(other.coef_, reference)
 
 

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from joblib import Parallel, delayed, parallel_backend
+from conftest import fit_in_workers
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.metrics import log_loss
@@ -168,9 +168,7 @@ def test_the_same_model_under_every_joblib_backend(backend, rng):
     X, y = _regression(rng, 20_000, 10)
     model = SGDRegressor(n_partitions=2, n_jobs=2, random_state=0, max_iter=3, tol=None)
     reference = clone(model).fit(X, y)
-    with parallel_backend(backend, n_jobs=2):
-        fitted = Parallel()(delayed(clone(model).fit)(X, y) for _ in range(2))
-    for other in fitted:
+    for other in fit_in_workers(model, X, y, backend):
         assert_array_equal(other.coef_, reference.coef_)
         assert_array_equal(other.intercept_, reference.intercept_)
 
