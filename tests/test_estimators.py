@@ -1,5 +1,7 @@
 """What SGDClassifier and SGDRegressor share, tested once for each."""
 
+from numbers import Integral
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -7,6 +9,7 @@ from sklearn.datasets import load_breast_cancer, make_regression
 from sklearn.linear_model import SGDClassifier as SklearnSGDClassifier
 from sklearn.linear_model import SGDRegressor as SklearnSGDRegressor
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval
 
 from sklosses import SGDClassifier, SGDRegressor
 
@@ -111,3 +114,42 @@ def test_seeds_are_those_of_check_random_state(problem):
     rng = np.random.RandomState(0)
     model = estimator(random_state=rng)
     assert model._seeds() != model._seeds()
+
+
+def test_invalid_parameters_raise_at_every_fit_after_valid_ones(problem):
+    # Each class remembers the parameter sets it found valid, not the others.
+    estimator, _, X, y, _ = problem
+    model = estimator(random_state=0).fit(X, y)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="The 'alpha' parameter"):
+            model.set_params(alpha=-1.0).fit(X, y)
+    # True == 1 and hash(True) == hash(1): the type tells them apart.
+    for _ in range(2):
+        with pytest.raises(ValueError, match="The 'fit_intercept' parameter"):
+            model.set_params(alpha=0.0001, fit_intercept=1).fit(X, y)
+    model.set_params(fit_intercept=True).fit(X, y)
+
+
+def test_a_subclass_validates_its_own_parameters(problem):
+    estimator, _, X, y, _ = problem
+
+    class Narrower(estimator):
+        _parameter_constraints = {
+            **estimator._parameter_constraints,
+            "max_iter": [Interval(Integral, 1, 49, closed="both")],
+        }
+
+    estimator(max_iter=100, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="The 'max_iter' parameter"):
+        Narrower(max_iter=100).fit(X, y)
+
+
+def test_an_array_after_a_dataframe_has_no_feature_names(problem):
+    pd = pytest.importorskip("pandas")
+    estimator, _, X, y, _ = problem
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    model = estimator(random_state=0).fit(frame, y)
+    assert model.n_features_in_ == X.shape[1]
+    model.fit(X[:, :3], y)
+    assert not hasattr(model, "feature_names_in_")
+    assert model.n_features_in_ == 3
