@@ -236,7 +236,7 @@ FIT = (
     spec = importlib.util.spec_from_file_location("sklosses", init)
     sklosses = sys.modules["sklosses"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sklosses)
-    from sklosses._engine import _sgd
+    from sklosses._engine import _epochs
     """
     )
     + LOSS
@@ -247,7 +247,7 @@ FIT = (
     if "--user-loss" in sys.argv:
         sklosses.SGDRegressor(loss=TheLoss(), max_iter=2).fit(X, X[:, 0])
     print(sklosses.__file__)
-    print(len(_sgd.sgd_epoch.stats.cache_hits))
+    print(len(_epochs.sgd_epochs.stats.cache_hits))
     """
     )
 )
@@ -330,7 +330,7 @@ USER_FIT = textwrap.dedent(
     loss = TheLoss()
     model = SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
     model.fit(X, y)
-    stats = engine_loss(loss).kernels.sgd_epoch.stats
+    stats = engine_loss(loss).kernels.sgd_epochs.stats
     print(json.dumps({{
         "coef": model.coef_.tolist(),
         "loaded": sum(stats.cache_hits.values()),

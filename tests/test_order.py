@@ -12,8 +12,10 @@ from sklosses._engine._order import (
     N_STREAMS,
     ROWS_PER_TURN,
     interleaved_blocks,
+    shuffling,
     visiting_order,
 )
+from sklosses._engine._random import generator_state
 
 
 # No deadline: the first example compiles the kernel, and tests check results,
@@ -52,18 +54,21 @@ def test_consecutive_turns_come_from_different_blocks():
 def test_visiting_orders():
     rows = np.arange(10, 5010)
     large, small = BLOCKS_MIN_BYTES, BLOCKS_MIN_BYTES - 1
+
+    def order(shuffle, data_bytes, seed=0):
+        state = generator_state(np.random.default_rng(seed))
+        return visiting_order(state, rows, shuffling(shuffle, data_bytes))
+
     permutation = np.random.default_rng(0).permutation(rows)
     for in_order in (False, np.False_):
-        assert visiting_order(np.random.default_rng(0), rows, in_order, large) is rows
+        assert order(in_order, large) is rows
     for shuffle in (True, "blocks", "permutation"):
-        order = visiting_order(np.random.default_rng(0), rows, shuffle, small)
-        assert np.array_equal(order, permutation)
-    order = visiting_order(np.random.default_rng(0), rows, "permutation", large)
-    assert np.array_equal(order, permutation)
+        assert np.array_equal(order(shuffle, small), permutation)
+    assert np.array_equal(order("permutation", large), permutation)
     for shuffle in (True, "blocks"):
-        order = visiting_order(np.random.default_rng(0), rows, shuffle, large)
-        blocks = np.random.default_rng(0)
-        assert np.array_equal(order, rows[interleaved_blocks(blocks, rows.size)])
+        for seed in range(5):
+            blocks = interleaved_blocks(np.random.default_rng(seed), rows.size)
+            assert np.array_equal(order(shuffle, large, seed), rows[blocks])
 
 
 @pytest.mark.parametrize("sparse", [False, True])

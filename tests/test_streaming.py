@@ -33,7 +33,8 @@ MEMMAP_TRAINING = textwrap.dedent(
     read_ahead = sys.argv[2] == "True"
     X = np.memmap(os.path.join(folder, "X.dat"), np.float64, "r", shape=(n, p))
     y = np.memmap(os.path.join(folder, "y.dat"), np.float64, "r", shape=(n,))
-    SGDRegressor().partial_fit(np.ones((10, p)), np.ones(10))  # load the kernels
+    # Load the kernels the measured training runs.
+    SGDRegressor(learning_rate="auto").partial_fit(np.ones((10, p)), np.ones(10))
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset the peak
     before = memory("VmRSS:")

@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 from numba.core import types as nbtypes
 
-from . import _losses, _sgd
+from . import _epochs, _losses, _sgd
 from ._cache import cache_in, user_cache_directory
 
 # What a user's function must compile for: y and raw as float64, the
@@ -36,10 +36,13 @@ class Kernels:
     kind. ``directory`` is where a user's loss is cached (None: in memory).
     """
 
-    def __init__(self, loss_values, loss_derivatives, sgd_epoch, directory=None):
+    def __init__(
+        self, loss_values, loss_derivatives, sgd_epoch, sgd_epochs, directory=None
+    ):
         self.loss_values = loss_values
         self.loss_derivatives = loss_derivatives
         self.sgd_epoch = sgd_epoch
+        self.sgd_epochs = sgd_epochs
         self.directory = directory
         self._bounds_checked = {}
 
@@ -61,6 +64,7 @@ BUILTIN_KERNELS = Kernels(
     _losses.loss_values,
     _losses.loss_derivatives,
     _sgd.sgd_epoch,
+    _epochs.sgd_epochs,
 )
 
 
@@ -141,16 +145,16 @@ def _compile_user_kernels(value, derivative, directory):
         _renamed(loss_value_and_derivative, directory)
     )
 
+    sgd_epoch = _recompile(
+        _sgd.sgd_epoch, directory, loss_value_and_derivative=loss_value_and_derivative
+    )
     return Kernels(
         _recompile(_losses.loss_values, directory, loss_value=loss_value),
         _recompile(
             _losses.loss_derivatives, directory, loss_derivative=loss_derivative
         ),
-        _recompile(
-            _sgd.sgd_epoch,
-            directory,
-            loss_value_and_derivative=loss_value_and_derivative,
-        ),
+        sgd_epoch,
+        _recompile(_epochs.sgd_epochs, directory, sgd_epoch=sgd_epoch),
         directory,
     )
 

@@ -29,6 +29,7 @@ permuted.
 import numpy as np
 
 from ._cache import cached_njit
+from ._random import permutation
 
 BLOCK_SIZE = 16
 N_STREAMS = 16
@@ -36,19 +37,53 @@ ROWS_PER_TURN = 8
 BLOCKS_MIN_BYTES = 16 * 2**20
 
 
-def visiting_order(rng, rows, shuffle, data_bytes):
+# How an epoch's rows are shuffled: see :func:`shuffling`.
+IN_ORDER = 0
+PERMUTATION = 1
+BLOCKS = 2
+
+
+def shuffling(shuffle, data_bytes):
+    """How :func:`visiting_order` shuffles the rows of data of
+    ``data_bytes`` bytes, for the estimators' ``shuffle``: False (in order),
+    "permutation" (a fresh random permutation, as scikit-learn does), or
+    True / "blocks" (random blocks visited round-robin, see the module
+    docstring) when the data does not fit in cache."""
+    if not shuffle:  # False, or NumPy's False
+        return IN_ORDER
+    if shuffle == "permutation" or data_bytes < BLOCKS_MIN_BYTES:
+        return PERMUTATION
+    return BLOCKS
+
+
+@cached_njit(nogil=True)
+def visiting_order(state, rows, how):
     """The rows ``rows`` in the order one epoch visits them.
 
-    ``shuffle`` is False (in order), "permutation" (a fresh random
-    permutation, as scikit-learn does), or True / "blocks" (random blocks
-    visited round-robin, see the module docstring) when the data, of
-    ``data_bytes`` bytes, does not fit in cache.
+    ``how``: ``IN_ORDER``, ``PERMUTATION`` or ``BLOCKS``, from
+    :func:`shuffling`. The shuffles are drawn from ``state``, a NumPy PCG64
+    Generator's state (see ``_random.py``), and advance it: the same orders
+    as ``rng.permutation(rows)`` and :func:`interleaved_blocks` give.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklosses._engine._order import PERMUTATION, visiting_order
+    >>> from sklosses._engine._random import generator_state
+    >>> rows = np.arange(6)
+    >>> state = generator_state(np.random.default_rng(0))
+    >>> visiting_order(state, rows, PERMUTATION)
+    array([3, 2, 5, 4, 0, 1])
+    >>> np.random.default_rng(0).permutation(rows)
+    array([3, 2, 5, 4, 0, 1])
     """
-    if not shuffle:  # False, or NumPy's False
+    if how == IN_ORDER:
         return rows
-    if shuffle == "permutation" or data_bytes < BLOCKS_MIN_BYTES:
-        return rng.permutation(rows)
-    return interleaved_blocks(rng, rows.shape[0], rows=rows)
+    if how == PERMUTATION:
+        return permutation(state, rows)
+    n_blocks = -(-rows.shape[0] // BLOCK_SIZE)
+    block_starts = permutation(state, np.arange(n_blocks)) * BLOCK_SIZE
+    return _interleave(rows, block_starts, BLOCK_SIZE, N_STREAMS, ROWS_PER_TURN)
 
 
 def with_repeats(rng, order, repeats):

@@ -19,9 +19,11 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import _sgd
+from .._engine._epochs import start_progress, stop_rule
 from .._engine._kernels import engine_loss
 from .._engine._norms import squared_row_norms
-from .._engine._order import visiting_order, with_repeats
+from .._engine._order import shuffling, visiting_order, with_repeats
+from .._engine._random import generator_state, set_generator_state
 from .._estimator import Estimator
 from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
 from ..losses._check import check_loss_once
@@ -55,6 +57,8 @@ PENALTIES = {
 # gradient at every sample while most coefficients see few.
 SPARSE_INTERCEPT_DECAY = 0.01
 MAX_INT = np.iinfo(np.int32).max
+# The visits of one call of the compiled epochs, about 10 to 100 ms.
+COMPILED_CALL_VISITS = 2**20
 # In the machine's byte order: a dtype equals another only in the same order.
 _ENGINE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -561,9 +565,6 @@ class BaseSGD(Estimator):
             data_bytes = data.nbytes
             intercept_decay = 1.0
         kernels, kind, loss_params = engine_loss(loss)
-        if threads is None:
-            threads = effective_n_jobs(getattr(self, "n_jobs", None))
-        partitions = Partitions(kernels.sgd_epoch, self.n_partitions, threads)
         learning_rate, eta0, power_t, average, split_norm = schedule
         if average:
             average = int(average_start[0])
@@ -579,9 +580,41 @@ class BaseSGD(Estimator):
             train = np.arange(n_samples)
         else:
             train = np.flatnonzero(~validation_mask)
+        l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
+        l1_u = 0.0
+        tol = -np.inf if self.tol is None else self.tol
+        eta = eta0
+        t = float(self.t_)
+        how = shuffling(self.shuffle, data_bytes)
+        # What the engine takes that stays the same from epoch to epoch.
+        engine = dict(
+            data=data, indices=indices, indptr=indptr, n_features=n_features,
+            y=y, coef=coef, intercept=intercept,
+            avg_coef=average_coef, avg_intercept=average_intercept, l1_q=l1_q,
+            kind=kind, loss_params=loss_params, multinomial=multinomial,
+            penalty=penalty, l1_ratio=l1_ratio, learning_rate=learning_rate,
+            eta0=eta0, power_t=power_t, optimal_init=optimal_init,
+            fit_intercept=bool(self.fit_intercept), intercept_decay=intercept_decay,
+        )  # fmt: skip
+        watch_average = split_norm > 0
+        if not (
+            watch_average
+            or validation_callback is not None
+            or hooks is not None
+            or self.verbose
+            or self.n_partitions > 1
+        ):
+            # Each sample's step sees the whole penalty: no row is repeated.
+            visit_alpha = alpha * train.shape[0] / max(train.shape[0], 1)
+            return self._run_compiled_epochs(
+                X, kernels.sgd_epochs, _seed_state(int(seed)).copy(), train, how,
+                max_iter, tol, progress=(t, l1_u, eta),
+                engine=dict(engine, sample_weight=sample_weight, alpha=visit_alpha,
+                            average=average),
+            )  # fmt: skip
+
         rng = np.random.Generator(np.random.PCG64(_seed_sequence(int(seed))))
         repeats = train[:0]
-        watch_average = split_norm > 0
         if watch_average:
             objective_of = training_objective(
                 loss, X, y, sample_weight, train, rng, multinomial,
@@ -597,11 +630,9 @@ class BaseSGD(Estimator):
             )
             if n_cut:
                 self._warn_cut_rows(n_cut, split_norm)
-        l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
-        l1_u = 0.0
-        tol = -np.inf if self.tol is None else self.tol
-        eta = eta0
-        t = float(self.t_)
+        if threads is None:
+            threads = effective_n_jobs(getattr(self, "n_jobs", None))
+        partitions = Partitions(kernels.sgd_epoch, self.n_partitions, threads)
         curves = {"loss": [], "validation_loss": [], "validation_score": []}
         best, no_improvement = np.inf, 0
         warned_diverging = False
@@ -632,20 +663,10 @@ class BaseSGD(Estimator):
                 hooks.begin_epoch()
             # Deleted after the call, so that the last epoch's order is freed
             # before this one's is built.
-            order = visiting_order(rng, train, self.shuffle, data_bytes)
+            order = _draw_order(rng, train, how, repeats)
             run = partitions.epoch(
-                data=data, indices=indices, indptr=indptr, n_features=n_features,
-                y=y, sample_weight=sample_weight,
-                order=with_repeats(rng, order, repeats),
-                coef=coef, intercept=intercept,
-                avg_coef=average_coef, avg_intercept=average_intercept,
-                l1_q=l1_q, l1_u=l1_u,
-                kind=kind, loss_params=loss_params, multinomial=multinomial,
-                penalty=penalty, alpha=visit_alpha, l1_ratio=l1_ratio,
-                learning_rate=learning_rate, eta=eta, eta0=eta0, power_t=power_t,
-                optimal_init=optimal_init, t=t,
-                fit_intercept=bool(self.fit_intercept),
-                intercept_decay=intercept_decay, average=average,
+                **engine, sample_weight=sample_weight, order=order,
+                l1_u=l1_u, alpha=visit_alpha, eta=eta, t=t, average=average,
             )  # fmt: skip
             t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite, average = run
             if average:
@@ -702,23 +723,57 @@ class BaseSGD(Estimator):
                 stalled = remaining <= tol
             else:
                 stalled = watched > best - tol
-            if stalled:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            best = min(best, watched)
-            if no_improvement >= self.n_iter_no_change:
-                if learning_rate == _sgd.ADAPTIVE and eta > 1e-6:
-                    eta /= 5.0
-                    no_improvement = 0
-                else:
-                    if self.verbose:
-                        print(
-                            f"Convergence after {epoch} epochs took "
-                            f"{time.perf_counter() - start_time:.2f} seconds"
-                        )
-                    break
+            stop, best, no_improvement, eta = stop_rule(
+                stalled, watched, best, no_improvement, eta,
+                self.n_iter_no_change, learning_rate == _sgd.ADAPTIVE,
+            )  # fmt: skip
+            if stop:
+                if self.verbose:
+                    print(
+                        f"Convergence after {epoch} epochs took "
+                        f"{time.perf_counter() - start_time:.2f} seconds"
+                    )
+                break
         return SGDResult(epoch, curves, remaining)
+
+    def _run_compiled_epochs(
+        self, X, sgd_epochs, random_state, rows, how, max_iter, tol, progress, engine
+    ):
+        """``_run_sgd``'s epochs in compiled code (see ``_epochs.py``), for a
+        run that watches its training objective only: no validation split,
+        callbacks, printing, ``learning_rate="auto"`` or local SGD. The same
+        coefficients as ``_run_sgd``'s own loop, bit for bit.
+
+        ``random_state``: the state the visiting orders are drawn from (see
+        ``_engine/_random.py``); ``progress``: ``t``, ``l1_u`` and ``eta`` to
+        start from; ``engine``: the arguments of ``sgd_epochs`` from ``data``
+        on.
+        """
+        progress = start_progress(*progress)
+        objectives = np.empty(max_iter)
+        epoch = 0
+        warned_diverging = False
+        # Back in Python every so many visits, so that an interrupt (Ctrl-C)
+        # stops a long fit within a fraction of a second.
+        per_call = max(1, COMPILED_CALL_VISITS // max(rows.shape[0], 1))
+        while epoch < max_iter:
+            epochs, stop, n_clipped, n_nonfinite, finite = sgd_epochs(
+                random_state, rows, how, min(per_call, max_iter - epoch), tol,
+                self.n_iter_no_change, warned_diverging, progress,
+                objectives[epoch:], **engine,
+            )  # fmt: skip
+            epoch += epochs
+            if n_nonfinite:
+                check_finite(X, self)  # NaN or infinity in X, or divergence
+            if not finite:
+                self._raise_overflow(epoch)
+            if n_clipped and not warned_diverging:
+                self._warn_diverging(epoch, n_clipped)
+                warned_diverging = True
+            if stop:
+                break
+        curves = {"loss": objectives[:epoch].tolist()}
+        return SGDResult(epoch, dict(curves, validation_loss=[], validation_score=[]))
 
     def _raise_overflow(self, epoch):
         raise ValueError(
@@ -948,6 +1003,24 @@ def _seed_sequence(seed):
     the SeedSequence, the costly part, is the same for every call with a seed.
     """
     return np.random.SeedSequence(seed)
+
+
+@functools.lru_cache(maxsize=256)
+def _seed_state(seed):
+    """The state of ``np.random.default_rng(seed)`` as compiled code draws
+    from it (see ``_engine/_random.py``); read-only: copy it to draw."""
+    state = generator_state(np.random.Generator(np.random.PCG64(_seed_sequence(seed))))
+    state.setflags(write=False)
+    return state
+
+
+def _draw_order(rng, rows, how, repeats):
+    """An epoch's visiting order of ``rows`` (see ``visiting_order``), with
+    the rows ``repeats`` inserted at random places, drawn from ``rng``."""
+    state = generator_state(rng)
+    order = visiting_order(state, rows, how)
+    set_generator_state(rng, state)
+    return with_repeats(rng, order, repeats)
 
 
 def _draw_seeds(rng, n_models):
