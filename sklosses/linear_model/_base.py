@@ -307,15 +307,21 @@ class BaseSGD(Estimator):
         (:func:`_engine_ready`) skip them, which cost more than a small
         batch's epoch; their columns are checked, by scikit-learn, unless a
         later call's are those the model was fitted on: as many, unnamed.
+        A first call records what ``validate_data`` would of an ndarray, whose
+        columns have no names: their number, and no ``feature_names_in_``
+        (asking whether an object is a dataframe takes longer than the rest
+        of a small fit).
         """
         if _engine_ready(X, y):
-            if (
-                not first_call
-                and X.shape[1] == self.n_features_in_
-                and not hasattr(self, "feature_names_in_")
+            if first_call:
+                self.n_features_in_ = X.shape[1]
+                self.__dict__.pop("feature_names_in_", None)
+                return X, y
+            if X.shape[1] == self.n_features_in_ and not hasattr(
+                self, "feature_names_in_"
             ):
                 return X, y
-            return validate_data(self, X, y, skip_check_array=True, reset=first_call)
+            return validate_data(self, X, y, skip_check_array=True, reset=False)
         return validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
             order="C", accept_large_sparse=False, reset=first_call,

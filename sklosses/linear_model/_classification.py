@@ -360,8 +360,10 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             self._check_same_targets(classes, multilabel)
         if multilabel:
             return
-        unseen = np.setdiff1d(labels, self.classes_, assume_unique=True)
-        if unseen.size:
+        unseen = []
+        if labels is not self.classes_:  # else they are the labels of y
+            unseen = np.setdiff1d(labels, self.classes_, assume_unique=True)
+        if len(unseen):
             raise ValueError(
                 "classes should include all valid labels that can be in y: "
                 f"y contains labels {unseen.tolist()} that are not in classes "
@@ -645,8 +647,10 @@ def _check_targets(y):
     labels = None
     if y.ndim == 1 and y.dtype.kind in "biuf":
         labels = np.unique(y)
+        if y.dtype.kind != "f":
+            return y, labels, False
         with np.errstate(invalid="ignore"):  # NaN, left to type_of_target
-            if y.dtype.kind != "f" or (labels == labels.astype(int)).all():
+            if (labels == labels.astype(int)).all():
                 return y, labels, False
     target_type = type_of_target(y if labels is None else labels, input_name="y")
     if target_type == "multilabel-indicator":
