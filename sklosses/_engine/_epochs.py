@@ -41,9 +41,8 @@ ADAPTIVE_SMALLEST_ETA = 1e-6
 def start_progress(t, l1_u, eta):
     """The ``progress`` of a first call of :func:`sgd_epochs`: at step ``t``,
     with the cumulative L1 penalty ``l1_u`` and the step ``eta``."""
-    progress = np.empty(NO_IMPROVEMENT + 1)
-    progress[[T, L1_U, ETA, BEST, NO_IMPROVEMENT]] = t, l1_u, eta, np.inf, 0
-    return progress
+    # In the order of the fields: T, L1_U, ETA, BEST, NO_IMPROVEMENT.
+    return np.array([t, l1_u, eta, np.inf, 0.0])
 
 
 @cached_njit(nogil=True)
