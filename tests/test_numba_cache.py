@@ -330,7 +330,7 @@ USER_FIT = textwrap.dedent(
     loss = TheLoss()
     model = SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
     model.fit(X, y)
-    stats = engine_loss(loss).kernels.sgd_epochs.stats
+    stats = engine_loss(loss).kernels.sgd_epoch.stats
     print(json.dumps({{
         "coef": model.coef_.tolist(),
         "loaded": sum(stats.cache_hits.values()),

@@ -12,7 +12,8 @@ value that is not finite (an error to report) or the first clipped gradient
 (a warning).
 
 The estimator's own loop, which serves the fits this one does not (a
-validation split, callbacks, printing, ``learning_rate="auto"``, local SGD),
+validation split, callbacks, printing, ``learning_rate="auto"``, local SGD,
+a user's loss),
 visits the rows in the same order and stops by the same :func:`stop_rule`:
 both loops give the same coefficients, bit for bit.
 """

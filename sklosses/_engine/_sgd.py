@@ -5,7 +5,8 @@ are stored as ``coef = wscale * v`` so that the L2 shrinkage of every step
 costs O(1) and a sparse update O(nnz); L1 uses the cumulative penalty of
 Tsuruoka et al. (2009); averaging uses the lazy form of Xu (2011), where the
 average is ``(avg + avg_a * v) / avg_b``. One call runs one epoch; the
-estimator drives epochs, shuffling and stopping.
+epochs, their shuffling and the stopping rule are driven by ``_epochs.py``
+(a plain fit, in one compiled call) or by the estimator.
 
 Dense rows are read straight from the C-ordered input, and come with
 ``indices`` and ``indptr`` None; CSR rows are read through them. Numba

@@ -604,7 +604,8 @@ class BaseSGD(Estimator):
         )  # fmt: skip
         watch_average = split_norm > 0
         if not (
-            watch_average
+            kernels.sgd_epochs is None  # a user's loss
+            or watch_average
             or validation_callback is not None
             or hooks is not None
             or self.verbose
@@ -746,9 +747,10 @@ class BaseSGD(Estimator):
         self, X, sgd_epochs, random_state, rows, how, max_iter, tol, progress, engine
     ):
         """``_run_sgd``'s epochs in compiled code (see ``_epochs.py``), for a
-        run that watches its training objective only: no validation split,
-        callbacks, printing, ``learning_rate="auto"`` or local SGD. The same
-        coefficients as ``_run_sgd``'s own loop, bit for bit.
+        run of a built-in loss that watches its training objective only: no
+        validation split, callbacks, printing, ``learning_rate="auto"`` or
+        local SGD. The same coefficients as ``_run_sgd``'s own loop, bit for
+        bit.
 
         ``random_state``: the state the visiting orders are drawn from (see
         ``_engine/_random.py``); ``progress``: ``t``, ``l1_u`` and ``eta`` to
