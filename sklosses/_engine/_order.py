@@ -108,20 +108,15 @@ def with_repeats(rng, order, repeats):
 
 
 def interleaved_blocks(
-    rng,
-    n,
-    block_size=BLOCK_SIZE,
-    n_streams=N_STREAMS,
-    rows_per_turn=ROWS_PER_TURN,
-    rows=None,
+    rng, n, block_size=BLOCK_SIZE, n_streams=N_STREAMS, rows_per_turn=ROWS_PER_TURN
 ):
     """A permutation of ``range(n)``: random blocks, visited round-robin.
 
     Each group of ``n_streams`` blocks of ``block_size`` rows is read in
-    turns of ``rows_per_turn`` consecutive rows of each block. With ``rows``
-    (of length ``n``), the rows at those positions instead, written straight
-    into the result: the order is built in one array, in compiled code that
-    releases the GIL.
+    turns of ``rows_per_turn`` consecutive rows of each block. The blocks
+    are permuted by ``rng``, a NumPy Generator: the order
+    :func:`visiting_order` draws in compiled code for ``BLOCKS``, with any
+    sizes.
 
     Examples
     --------
@@ -134,11 +129,9 @@ def interleaved_blocks(
     >>> interleaved_blocks(rng, 10, block_size=3, n_streams=2, rows_per_turn=2)
     array([6, 7, 0, 1, 8, 2, 3, 4, 9, 5])
     """
-    if rows is None:
-        rows = np.arange(n)
     n_blocks = -(-n // block_size)
     block_starts = rng.permutation(n_blocks) * block_size
-    return _interleave(rows, block_starts, block_size, n_streams, rows_per_turn)
+    return _interleave(np.arange(n), block_starts, block_size, n_streams, rows_per_turn)
 
 
 @cached_njit(nogil=True)

@@ -780,8 +780,12 @@ class BaseSGD(Estimator):
                 warned_diverging = True
             if stop:
                 break
-        curves = {"loss": objectives[:epoch].tolist()}
-        return SGDResult(epoch, dict(curves, validation_loss=[], validation_score=[]))
+        curves = {
+            "loss": objectives[:epoch].tolist(),
+            "validation_loss": [],
+            "validation_score": [],
+        }
+        return SGDResult(epoch, curves)
 
     def _raise_overflow(self, epoch):
         raise ValueError(
