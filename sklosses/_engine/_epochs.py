@@ -13,9 +13,9 @@ value that is not finite (an error to report) or the first clipped gradient
 
 The estimator's own loop, which serves the fits this one does not (a
 validation split, callbacks, printing, ``learning_rate="auto"``, local SGD,
-a user's loss),
-visits the rows in the same order and stops by the same :func:`stop_rule`:
-both loops give the same coefficients, bit for bit.
+a user's loss), visits the rows in the same order, and computes the
+objective and stops by the same functions (:func:`epoch_objective`,
+:func:`stop_rule`): both loops give the same coefficients, bit for bit.
 """
 
 import math
@@ -44,6 +44,14 @@ def start_progress(t, l1_u, eta):
     with the cumulative L1 penalty ``l1_u`` and the step ``eta``."""
     # In the order of the fields: T, L1_U, ETA, BEST, NO_IMPROVEMENT.
     return np.array([t, l1_u, eta, np.inf, 0.0])
+
+
+@cached_njit(nogil=True)
+def epoch_objective(sumloss, sumpenalty, alpha, n_rows):
+    """scikit-learn's objective of an epoch over ``n_rows`` rows: the mean of
+    each visit's loss plus the penalty of the weights it saw (the sums
+    ``sgd_epoch`` returns, the penalty per unit of ``alpha``)."""
+    return (sumloss + alpha * sumpenalty) / max(n_rows, 1)
 
 
 @cached_njit(nogil=True)
@@ -139,7 +147,6 @@ def sgd_epochs(
     finite : bool
         Whether the model and the last epoch's objective are finite.
     """
-    n_rows = max(rows.shape[0], 1)
     adaptive = learning_rate == ADAPTIVE
     for epoch in range(max_epochs):
         order = visiting_order(state, rows, shuffling)
@@ -158,9 +165,7 @@ def sgd_epochs(
         )  # fmt: skip
         progress[T] = t
         progress[L1_U] = l1_u
-        # scikit-learn's objective: the mean over the epoch of each sample's
-        # loss plus the penalty of the weights it saw.
-        objective = (sumloss + alpha * sumpenalty) / n_rows
+        objective = epoch_objective(sumloss, sumpenalty, alpha, rows.shape[0])
         objectives[epoch] = objective
         finite = finite and math.isfinite(objective)
         if n_nonfinite or not finite:

@@ -19,7 +19,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import _sgd
-from .._engine._epochs import start_progress, stop_rule
+from .._engine._epochs import epoch_objective, start_progress, stop_rule
 from .._engine._kernels import engine_loss
 from .._engine._norms import squared_row_norms
 from .._engine._order import shuffling, visiting_order, with_repeats
@@ -679,16 +679,13 @@ class BaseSGD(Estimator):
             if average:
                 average_start[0] = average
             del order
-            # scikit-learn's objective: the mean over the epoch of each
-            # sample's loss plus the penalty of the weights it saw.
-            objective = (sumloss + visit_alpha * sumpenalty) / max(train.shape[0], 1)
-            if n_nonfinite:
-                check_finite(X, self)  # NaN or infinity in X, or divergence
-            if not (finite and np.isfinite(objective)):
-                self._raise_overflow(epoch)
-            if n_clipped and not warned_diverging:
-                self._warn_diverging(epoch, n_clipped)
-                warned_diverging = True
+            objective = epoch_objective(
+                sumloss, sumpenalty, visit_alpha, train.shape[0]
+            )
+            warned_diverging = self._check_epoch(
+                X, epoch, n_clipped, n_nonfinite,
+                finite and np.isfinite(objective), warned_diverging,
+            )  # fmt: skip
             effective = (coef, intercept)
             if 0 < average <= t - 1:
                 effective = (average_coef, average_intercept)
@@ -771,13 +768,9 @@ class BaseSGD(Estimator):
                 objectives[epoch:], **engine,
             )  # fmt: skip
             epoch += epochs
-            if n_nonfinite:
-                check_finite(X, self)  # NaN or infinity in X, or divergence
-            if not finite:
-                self._raise_overflow(epoch)
-            if n_clipped and not warned_diverging:
-                self._warn_diverging(epoch, n_clipped)
-                warned_diverging = True
+            warned_diverging = self._check_epoch(
+                X, epoch, n_clipped, n_nonfinite, finite, warned_diverging
+            )
             if stop:
                 break
         curves = {
@@ -786,6 +779,20 @@ class BaseSGD(Estimator):
             "validation_score": [],
         }
         return SGDResult(epoch, curves)
+
+    def _check_epoch(self, X, epoch, n_clipped, n_nonfinite, finite, warned):
+        """What the engine found in epoch ``epoch``: raise for a NaN or
+        infinity in ``X``, or for a model or objective no longer ``finite``;
+        warn of clipped gradients unless the run ``warned`` already. Returns
+        whether the run has warned."""
+        if n_nonfinite:
+            check_finite(X, self)  # NaN or infinity in X, or divergence
+        if not finite:
+            self._raise_overflow(epoch)
+        if n_clipped and not warned:
+            self._warn_diverging(epoch, n_clipped)
+            return True
+        return warned
 
     def _raise_overflow(self, epoch):
         raise ValueError(
@@ -804,7 +811,7 @@ class BaseSGD(Estimator):
             "a regression, the target) with StandardScaler or MinMaxScaler "
             f"might help.{self._smaller_steps()}",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
     @staticmethod
