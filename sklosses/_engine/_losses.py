@@ -125,6 +125,16 @@ def loss_value_and_derivative(kind, params, y, raw):
         if z >= -1.0:
             return (1.0 - z) * (1.0 - z), -2.0 * (1.0 - z) * y
         return -4.0 * z, -4.0 * y
+    if POISSON <= kind <= TWEEDIE:
+        return log_link_loss(kind, params, y, raw)
+    return np.nan, np.nan
+
+
+@cached_njit(nogil=True, inline="always")
+def log_link_loss(kind, params, y, raw):
+    """:func:`loss_value_and_derivative` of the log link's deviances
+    (``POISSON``, ``GAMMA``, ``TWEEDIE``), alone: what their implicit steps
+    evaluate, without the other losses' branches to compile."""
     if kind == POISSON:
         # Half deviances with mu = exp(raw), zero where mu = y. With
         # z = log(y / mu), Poisson's is y (exp(-z) - 1 + z) and Gamma's
@@ -138,26 +148,25 @@ def loss_value_and_derivative(kind, params, y, raw):
         z = math.log(y) - raw
         e = math.expm1(z)
         return e - z, -e
-    if kind == TWEEDIE:
-        p = params[0]
-        if p == 0.0:
-            mu = math.exp(raw)
-            return 0.5 * (mu - y) * (mu - y), mu * (mu - y)
-        mu2 = math.exp((2.0 - p) * raw)
-        if y == 0.0:
-            return mu2 / (2.0 - p), mu2
-        mu1 = math.exp((1.0 - p) * raw)
-        value = mu2 / (2.0 - p) - y * mu1 / (1.0 - p)
-        if y > 0.0:
-            value += y ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
-        derivative = mu2 - y * mu1
-        if math.isnan(derivative):
-            # Both powers of mu overflowed (|raw| in the hundreds): the
-            # deviance of a positive target tends to infinity at both ends,
-            # and its slope takes the sign of raw.
-            return math.inf, math.copysign(math.inf, raw)
-        return value, derivative
-    return np.nan, np.nan
+    # TWEEDIE
+    p = params[0]
+    if p == 0.0:
+        mu = math.exp(raw)
+        return 0.5 * (mu - y) * (mu - y), mu * (mu - y)
+    mu2 = math.exp((2.0 - p) * raw)
+    if y == 0.0:
+        return mu2 / (2.0 - p), mu2
+    mu1 = math.exp((1.0 - p) * raw)
+    value = mu2 / (2.0 - p) - y * mu1 / (1.0 - p)
+    if y > 0.0:
+        value += y ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
+    derivative = mu2 - y * mu1
+    if math.isnan(derivative):
+        # Both powers of mu overflowed (|raw| in the hundreds): the
+        # deviance of a positive target tends to infinity at both ends,
+        # and its slope takes the sign of raw.
+        return math.inf, math.copysign(math.inf, raw)
+    return value, derivative
 
 
 @cached_njit(nogil=True, inline="always")
@@ -217,7 +226,7 @@ def implicit_derivative(kind, params, y, raw, derivative, reach):
         d = following
         if abs(previous_move) <= 1e-13 * (1.0 + abs(d)):
             break
-        g = loss_value_and_derivative(kind, params, y, raw + d)[1]
+        g = log_link_loss(kind, params, y, raw + d)[1]
     return -d / reach
 
 
