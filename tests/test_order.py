@@ -51,8 +51,17 @@ def test_consecutive_turns_come_from_different_blocks():
         assert np.array_equal(np.diff(rows), np.ones(rows.size - 1))
 
 
-def test_visiting_orders():
-    rows = np.arange(10, 5010)
+# A range of rows (no validation split), which the blocks compute rather than
+# read; rows left after a split; a range but for its last row.
+ROWS = [
+    np.arange(10, 5010),
+    np.flatnonzero(np.random.default_rng(0).random(6000) < 0.8),
+    np.r_[np.arange(5000), 5001],
+]
+
+
+@pytest.mark.parametrize("rows", ROWS, ids=["range", "split", "range but the last"])
+def test_visiting_orders(rows):
     large, small = BLOCKS_MIN_BYTES, BLOCKS_MIN_BYTES - 1
 
     def order(shuffle, data_bytes, seed=0):

@@ -139,6 +139,17 @@ def _interleave(rows, block_starts, block_size, n_streams, rows_per_turn):
     """``rows`` read block by block, ``n_streams`` blocks at a time, in turns."""
     n = rows.shape[0]
     out = np.empty_like(rows)
+    if n == 0:
+        return out
+    # Reading rows[row] at the blocks' random places misses the cache: 1 ms
+    # of an epoch of 320,000 rows. Rows that are a range (no validation
+    # split) are computed instead, after a pass that reads them in order.
+    first = rows[0]
+    is_range = True
+    for k in range(n):
+        if rows[k] != first + k:
+            is_range = False
+            break
     m = 0
     for group in range(0, block_starts.shape[0], n_streams):
         streams = block_starts[group : group + n_streams]
@@ -147,6 +158,6 @@ def _interleave(rows, block_starts, block_size, n_streams, rows_per_turn):
             for start in streams:
                 # Rows past the end of the last block do not exist.
                 for row in range(start + offset, min(start + offset + turn, n)):
-                    out[m] = rows[row]
+                    out[m] = first + row if is_range else rows[row]
                     m += 1
     return out
