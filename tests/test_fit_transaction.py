@@ -7,6 +7,7 @@ failed first fit, bit for bit the previous model otherwise.
 """
 
 import copy
+from functools import partial
 
 import numpy as np
 import pytest
@@ -222,6 +223,37 @@ def test_a_loss_raising_inside_the_compiled_loop_leaves_the_model(sparse):
         fresh.fit(X[100:], y_bad)
     with pytest.raises(NotFittedError):
         check_is_fitted(fresh)
+
+
+# Rows of the second call whose target is the sentinel: one row, in one
+# share or the other depending on the order, or every row (both shares fail).
+SENTINEL_ROWS = [[0], [30], [60], [99], slice(None)]
+
+
+@pytest.mark.parametrize("rows", SENTINEL_ROWS, ids=str)
+def test_a_loss_raising_in_a_partitions_thread_leaves_the_model(rows):
+    # Local SGD on two threads: a share that raises releases the other from
+    # their barrier, the error is the loss's, and the pool trains on after.
+    X, y = regression()
+    make = partial(
+        SGDRegressor, loss=RaisingSquaredLoss(), n_partitions=2, n_jobs=2,
+        random_state=0,
+    )  # fmt: skip
+    estimator = make().partial_fit(X[:100], y[:100])
+    before = snapshot(estimator)
+    y_bad = y[100:].copy()
+    y_bad[rows] = SENTINEL
+    with pytest.raises(ValueError, match="the loss met the sentinel target"):
+        estimator.partial_fit(X[100:], y_bad)
+    assert_unchanged(estimator, before)
+    fresh = make()
+    with pytest.raises(ValueError, match="sentinel"):
+        fresh.fit(X[100:], y_bad)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(fresh)
+    estimator.partial_fit(X[100:], y[100:])
+    reference = make(n_jobs=1).partial_fit(X[:100], y[:100])
+    assert_same_model(estimator, reference.partial_fit(X[100:], y[100:]))
 
 
 @pytest.fixture

@@ -23,11 +23,16 @@ What the copies share stays meaningful:
   received penalty is averaged as the weights are.
 """
 
+import itertools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import NamedTuple
 
 import numpy as np
+
+from .._engine import _threads
 
 # Each share of a round makes at least this many visits; a wide model makes
 # more, so that combining the copies (a pass over the weights) stays a small
@@ -36,9 +41,14 @@ ROUND_VISITS = 32768
 # A share makes at least one visit per this many weights of the model.
 WEIGHTS_PER_VISIT = 16
 CACHE_LINE = 64  # bytes
+# Reads of the threads' flags before a waiting thread yields its core.
+SPINS = 100_000
 # The engine's arguments that hold the model, which each share copies.
 MODEL_ARRAYS = ("coef", "intercept", "avg_coef", "avg_intercept", "l1_q")
 
+
+# Gives the core to another thread, if one is waiting for it (not on Windows).
+_yield_core = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 # Thread pools by size, kept for the process: a fit of many small rounds
 # would otherwise pay for starting threads at every epoch. A forked child
@@ -65,30 +75,85 @@ def _pool(threads):
         return _POOLS[threads]
 
 
-def _apart_like(array):
-    """An empty array like ``array``, on cache lines of its own.
+def _stacked_copies(array, n_copies):
+    """``n_copies`` copies of ``array``: the rows of a 2-D array, each on cache
+    lines of its own, and each row as an array of ``array``'s shape.
 
     The shares write their copies at every step: two copies on one cache
     line (two intercepts, the end of one row of weights and the start of the
     next) would bounce it between the cores at every step.
     """
     items = CACHE_LINE // array.itemsize
-    buffer = np.empty(array.size + 3 * items, dtype=array.dtype)
-    start = (-buffer.ctypes.data // array.itemsize) % items + items
-    return buffer[start : start + array.size].reshape(array.shape)
+    width = -(-array.size // items) * items + items
+    buffer = np.empty(n_copies * width + items, dtype=array.dtype)
+    start = (-buffer.ctypes.data // array.itemsize) % items
+    rows = buffer[start : start + n_copies * width].reshape(n_copies, width)
+    rows[:, : array.size] = array.reshape(-1)
+    return rows, [row[: array.size].reshape(array.shape) for row in rows]
+
+
+def _thread_range(size, thread, n_threads, items):
+    """The part of ``range(size)`` that thread ``thread`` combines: about an
+    equal part, cut at multiples of ``items`` (a cache line)."""
+    lines = -(-size // items)
+    return (
+        min(size, lines * thread // n_threads * items),
+        min(size, lines * (thread + 1) // n_threads * items),
+    )
+
+
+class _Round(NamedTuple):
+    """A round of local SGD: its shares of the order, the step count and the
+    average's start they begin at, and what combining them needs."""
+
+    shares: list
+    t: float
+    average: int
+    weights: np.ndarray  # each share's visits, over the round's
+    averaged: float  # iterates averaged before the round
+    counted: np.ndarray  # iterates each share averages
+
+
+class _Aborted(Exception):
+    """Another thread failed: this one leaves the barrier."""
 
 
 class Partitions:
     """Run the engine's epochs as local SGD over ``n_partitions`` shares,
-    ``threads`` of them at a time (one: in turn, in the calling thread).
-    With one partition, :meth:`epoch` is the engine's ``sgd_epoch`` itself.
+    on ``threads`` threads (one: in turn, in the calling thread). With one
+    partition, :meth:`epoch` is the engine's ``sgd_epoch`` itself.
     """
 
     def __init__(self, sgd_epoch, n_partitions, threads):
         self.sgd_epoch = sgd_epoch
         self.n_partitions = n_partitions
-        threads = max(1, min(threads, n_partitions))
-        self._map = _pool(threads).map if threads > 1 else map
+        # The calling thread runs shares too, beside threads - 1 of a pool.
+        self.threads = max(1, min(threads, n_partitions))
+        self._pool = _pool(self.threads - 1) if self.threads > 1 else None
+        self._copies_of = None
+
+    def _rounds(self, order, t, average, averaging, n_weights):
+        """The epoch's rounds, and the step count and the average's start
+        after them."""
+        size = self.n_partitions * max(ROUND_VISITS, -(-n_weights // WEIGHTS_PER_VISIT))
+        averaged = max(0.0, t - average) if averaging else 0.0
+        rounds = []
+        for start in range(0, order.shape[0], size):
+            shares = np.array_split(order[start : start + size], self.n_partitions)
+            shares = [share for share in shares if share.shape[0]]
+            visits = np.array([share.shape[0] for share in shares], dtype=float)
+            # The iterates each share averages: its steps from `average` on.
+            counted = np.maximum(0.0, t + visits - max(t, average)) * averaging
+            rounds.append(
+                _Round(shares, t, average, visits / visits.sum(), averaged, counted)
+            )
+            t += visits.sum()
+            averaged += counted.sum()
+            if averaging:
+                # The next round's steps count from `averaged` on; or, with
+                # none averaged yet, from the start the shares did not reach.
+                average = int(t - averaged) if averaged > 0 else int(max(average, t))
+        return rounds, t, average
 
     def epoch(self, *, order, l1_u, t, average, **arrays_and_engine):
         """One epoch over ``order``: the engine's results, then the step the
@@ -101,69 +166,96 @@ class Partitions:
             return (*run, average)
         model = {name: arrays_and_engine.pop(name) for name in MODEL_ARRAYS}
         engine = arrays_and_engine
-        copies = [
-            {name: _apart_like(array) for name, array in model.items()}
-            for _ in range(self.n_partitions)
-        ]
         averaging = average > 0 and model["avg_coef"].shape[1] > 0
-        averaged = max(0.0, t - average) if averaging else 0.0
+        rounds, t, average = self._rounds(
+            order, t, average, averaging, model["coef"].size
+        )
+        copies = self._copies(model)
+        runs = [[None] * len(round_.shares) for round_ in rounds]
+        flags = np.zeros((self.threads + 1) * _threads.FLAG_STRIDE, dtype=np.int64)
+
+        def thread(k):
+            """Thread ``k``'s shares of every round, and its part of each
+            combination; returns the cumulative L1 penalty after them."""
+            u = l1_u
+            try:
+                for r, round_ in enumerate(rounds):
+                    for p in range(k, len(round_.shares), self.threads):
+                        runs[r][p] = self.sgd_epoch(
+                            order=round_.shares[p], l1_u=u, t=round_.t,
+                            average=round_.average,
+                            **{name: views[p] for name, (_, views) in copies.items()},
+                            **engine,
+                        )  # fmt: skip
+                    self._barrier(flags, k, 2 * r + 1)
+                    u += sum(run[1] - u for run in runs[r])
+                    self._combine(model, copies, round_, k)
+                    self._barrier(flags, k, 2 * r + 2)
+            except _Aborted:
+                raise
+            except BaseException:
+                _threads.abort(flags, self.threads)
+                raise
+            return u
+
+        helpers = [self._pool.submit(thread, k) for k in range(1, self.threads)]
+        try:
+            l1_u = thread(0)
+        except _Aborted:
+            pass  # a helper failed: its error is raised below
+        finally:
+            wait(helpers)
+        for helper in helpers:
+            if not isinstance(helper.exception(), _Aborted | None):
+                raise helper.exception()
         totals = np.zeros(4)
         finite = True
-        share = max(ROUND_VISITS, -(-model["coef"].size // WEIGHTS_PER_VISIT))
-        size = share * self.n_partitions
-        for start in range(0, order.shape[0], size):
-            parts = np.array_split(order[start : start + size], self.n_partitions)
-            parts = [part for part in parts if part.shape[0]]
-
-            def run(p, parts=parts, l1_u=l1_u, t=t, average=average):
-                for name, array in model.items():
-                    copies[p][name][...] = array
-                return self.sgd_epoch(
-                    order=parts[p], l1_u=l1_u, t=t, average=average,
-                    **copies[p], **engine,
-                )  # fmt: skip
-
-            runs = list(self._map(run, range(len(parts))))
-            visits = np.array([part.shape[0] for part in parts], dtype=float)
-            # The iterates each share averaged: its steps from `average` on.
-            counted = np.maximum(0.0, t + visits - max(t, average)) * averaging
-            self._combine(model, copies, visits / visits.sum(), averaged, counted)
-            for run_p in runs:
-                totals += run_p[2:6]
-                finite = finite and run_p[6]
-            l1_u += sum(run_p[1] - l1_u for run_p in runs)
-            t += visits.sum()
-            averaged += counted.sum()
-            if averaging:
-                # The next round's steps count from `averaged` on; or, with
-                # none averaged yet, from the start the shares did not reach.
-                average = int(t - averaged) if averaged > 0 else int(max(average, t))
+        for run in itertools.chain.from_iterable(runs):
+            totals += run[2:6]
+            finite = finite and run[6]
         sumloss, sumpenalty, n_clipped, n_nonfinite = totals
         return (
             t, l1_u, sumloss, sumpenalty, int(n_clipped), int(n_nonfinite), finite,
             average,
         )  # fmt: skip
 
-    @staticmethod
-    def _combine(model, copies, shares, averaged, counted):
-        """The shares' copies into ``model``, in place and in a fixed order."""
-        for name in ("coef", "intercept", "l1_q"):
-            target = model[name]
-            if target.size == 0:
-                continue
-            target[...] = shares[0] * copies[0][name]
-            for p in range(1, len(shares)):
-                target += shares[p] * copies[p][name]
-        total = averaged + counted.sum()
-        for name in ("avg_coef", "avg_intercept"):
-            target = model[name]
-            if target.size == 0 or total == 0:
-                continue
-            # Each copy averages the `averaged` iterates before the round and
-            # its own `counted`: sum them, less the former counted once too
-            # often per extra share.
-            combined = (averaged + counted[0]) * copies[0][name]
-            for p in range(1, len(shares)):
-                combined += (averaged + counted[p]) * copies[p][name]
-            combined -= (len(shares) - 1) * averaged * target
-            target[...] = combined / total
+    def _copies(self, model):
+        """Each share's copy of ``model``, as :func:`_stacked_copies` gives
+        them: made at the first epoch, and filled again at the next."""
+        if self._copies_of is None:
+            self._copies_of = {
+                name: _stacked_copies(array, self.n_partitions)
+                for name, array in model.items()
+            }
+        else:
+            for name, (rows, _) in self._copies_of.items():
+                rows[:, : model[name].size] = model[name].reshape(-1)
+        return self._copies_of
+
+    def _barrier(self, flags, k, barrier):
+        _threads.arrive(flags, k, barrier)
+        while True:
+            state = _threads.wait_for(flags, self.threads, barrier, SPINS)
+            if state > 0:
+                return
+            if state < 0:
+                raise _Aborted
+            _yield_core()
+
+    def _combine(self, model, copies, round_, k):
+        """Thread ``k``'s part of combining the round's copies into ``model``,
+        in a fixed order, and of copying the result back into them."""
+        n_shares = len(round_.shares)
+        for name, (rows, _) in copies.items():
+            target = model[name].view()
+            target.shape = (-1,)  # a view of the model, or an error
+            start, stop = _thread_range(
+                target.size, k, self.threads, CACHE_LINE // target.itemsize
+            )
+            if name in ("avg_coef", "avg_intercept"):
+                _threads.combine_average(
+                    target, rows, n_shares, round_.averaged, round_.counted,
+                    start, stop,
+                )  # fmt: skip
+            else:
+                _threads.combine(target, rows, n_shares, round_.weights, start, stop)
