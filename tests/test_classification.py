@@ -328,6 +328,36 @@ def test_string_and_non_contiguous_labels(multiclass):
         assert_array_equal(model.predict(X), labels[by_index.predict(X)])
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0, 1, 2, 3]),
+        np.array([2, 5, 9, 40], dtype=np.int8),
+        np.array([1, 3, 4, 7], dtype=np.uint16),
+        np.array([0, 7, 8, 2**40 + 1], dtype=np.uint64),
+        np.array([-2, 0, 3, 5], dtype=np.int32),
+        np.array([0, 1, 2**40, 2**41]),
+    ],
+    ids=str,
+)
+def test_integer_labels_of_any_dtype_and_range(multiclass, labels):
+    # Small non-negative integers are counted rather than sorted: the same
+    # classes_, in y's dtype, as np.unique gives.
+    X, y = multiclass
+    model = SGDClassifier(random_state=0).fit(X, labels[y])
+    assert model.classes_.dtype == labels.dtype
+    assert_array_equal(model.classes_, labels)
+    reference = SGDClassifier(random_state=0).fit(X, y)
+    assert_array_equal(model.coef_, reference.coef_)
+
+
+def test_boolean_labels_are_a_binary_problem(binary):
+    X, y = binary
+    model = SGDClassifier(random_state=0).fit(X, y.astype(bool))
+    assert_array_equal(model.classes_, [False, True])
+    assert_array_equal(model.coef_, SGDClassifier(random_state=0).fit(X, y).coef_)
+
+
 def test_balanced_class_weight_helps_the_minority_class():
     X, y = make_classification(
         n_samples=2000, n_features=5, weights=[0.95, 0.05], random_state=0
