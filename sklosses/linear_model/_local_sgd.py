@@ -50,29 +50,33 @@ MODEL_ARRAYS = ("coef", "intercept", "avg_coef", "avg_intercept", "l1_q")
 # Gives the core to another thread, if one is waiting for it (not on Windows).
 _yield_core = getattr(os, "sched_yield", lambda: time.sleep(0))
 
-# Thread pools by size, kept for the process: a fit of many small rounds
-# would otherwise pay for starting threads at every epoch. A forked child
-# (joblib's multiprocessing backend) has none of its parent's threads, and
-# would wait forever on their pools: it starts without them.
-_POOLS = {}
-_POOLS_LOCK = threading.Lock()
+# The threads that run partitions beside the calling thread, kept for the
+# process: a fit of many small epochs would otherwise pay for starting
+# threads at every epoch. The pool starts a thread whenever none is idle (up
+# to its maximum), so that two fits side by side each get theirs rather than
+# wait for the other's epoch. A forked child (joblib's multiprocessing
+# backend) has none of its parent's threads, and would wait forever on
+# them: it starts without the pool.
+_POOL = None
+_POOL_LOCK = threading.Lock()
 
 
-def _forget_pools():
-    global _POOLS_LOCK
-    _POOLS.clear()
-    _POOLS_LOCK = threading.Lock()
+def _forget_pool():
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=_forget_pools)
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _pool(threads):
-    with _POOLS_LOCK:
-        if threads not in _POOLS:
-            _POOLS[threads] = ThreadPoolExecutor(threads, "sklosses-partition")
-        return _POOLS[threads]
+def _pool():
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(thread_name_prefix="sklosses-partition")
+        return _POOL
 
 
 def _stacked_copies(array, n_copies):
@@ -129,7 +133,7 @@ class Partitions:
         self.n_partitions = n_partitions
         # The calling thread runs shares too, beside threads - 1 of a pool.
         self.threads = max(1, min(threads, n_partitions))
-        self._pool = _pool(self.threads - 1) if self.threads > 1 else None
+        self._pool = _pool() if self.threads > 1 else None
         self._copies_of = None
 
     def _rounds(self, order, t, average, averaging, n_weights):
