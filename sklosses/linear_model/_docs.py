@@ -78,7 +78,7 @@ n_partitions : int, default=1
     visits is split into this many shares, each trains its own copy of the
     model by plain SGD, and the copies are averaged, weighted by their
     visits; the next round starts from the average. Threads run the shares
-    on as many cores (see ``n_jobs``): 2 made an epoch of large tables 1.4
+    on as many cores (see ``n_jobs``): 2 made an epoch of large tables 1.2
     to 1.8 times faster on two cores. A parameter of the algorithm: the
     coefficients depend on it, never on ``n_jobs``. 1 is sequential SGD.""",
     "common_attributes": """
