@@ -4,6 +4,7 @@ from numbers import Integral
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_breast_cancer, make_regression
 from sklearn.linear_model import SGDClassifier as SklearnSGDClassifier
@@ -12,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from sklosses import SGDClassifier, SGDRegressor
+from sklosses._engine import _epochs, _sgd
 
 
 @pytest.fixture(scope="module", params=["classifier", "regressor"])
@@ -153,3 +155,34 @@ def test_an_array_after_a_dataframe_has_no_feature_names(problem):
     model.fit(X[:, :3], y)
     assert not hasattr(model, "feature_names_in_")
     assert model.n_features_in_ == 3
+
+
+def _read_only_copy(array):
+    copy = array.copy()
+    parts = (copy.data, copy.indices, copy.indptr) if sp.issparse(copy) else (copy,)
+    for part in parts:
+        part.flags.writeable = False
+    return copy
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "CSR"])
+def test_read_only_inputs_train_with_the_code_compiled_for_writeable_ones(
+    problem, sparse
+):
+    # A read-only memmap (joblib's workers) or a read-only copy trains the
+    # same model, and compiles nothing that a writeable input had not.
+    estimator, _, X, y, partial_fit_params = problem
+    X = sp.csr_matrix(X) if sparse else X
+    fitted = estimator(random_state=0, max_iter=3, tol=None).fit(X, y)
+    streamed = estimator(random_state=0).partial_fit(X, y, **partial_fit_params)
+    compiled = (len(_epochs.sgd_epochs.signatures), len(_sgd.sgd_epoch.signatures))
+    X_read_only, y_read_only = _read_only_copy(X), _read_only_copy(y)
+    model = estimator(random_state=0, max_iter=3, tol=None)
+    assert_array_equal(model.fit(X_read_only, y_read_only).coef_, fitted.coef_)
+    model = estimator(random_state=0)
+    model.partial_fit(X_read_only, y_read_only, **partial_fit_params)
+    assert_array_equal(model.coef_, streamed.coef_)
+    assert (
+        len(_epochs.sgd_epochs.signatures),
+        len(_sgd.sgd_epoch.signatures),
+    ) == compiled

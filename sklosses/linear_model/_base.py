@@ -593,6 +593,7 @@ class BaseSGD(Estimator):
         t = float(self.t_)
         how = shuffling(self.shuffle, data_bytes)
         # What the engine takes that stays the same from epoch to epoch.
+        data, indices, indptr, y = (_read_only(a) for a in (data, indices, indptr, y))
         engine = dict(
             data=data, indices=indices, indptr=indptr, n_features=n_features,
             y=y, coef=coef, intercept=intercept,
@@ -616,7 +617,8 @@ class BaseSGD(Estimator):
             return self._run_compiled_epochs(
                 X, kernels.sgd_epochs, _seed_state(int(seed)).copy(), train, how,
                 max_iter, tol, progress=(t, l1_u, eta),
-                engine=dict(engine, sample_weight=sample_weight, alpha=visit_alpha,
+                engine=dict(engine, sample_weight=_read_only(sample_weight),
+                            alpha=visit_alpha,
                             average=average),
             )  # fmt: skip
 
@@ -672,7 +674,7 @@ class BaseSGD(Estimator):
             # before this one's is built.
             order = _draw_order(rng, train, how, repeats)
             run = partitions.epoch(
-                **engine, sample_weight=sample_weight, order=order,
+                **engine, sample_weight=_read_only(sample_weight), order=order,
                 l1_u=l1_u, alpha=visit_alpha, eta=eta, t=t, average=average,
             )  # fmt: skip
             t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite, average = run
@@ -1057,6 +1059,21 @@ def _mean_curve(curves):
         return []
     padded = [curve + curve[-1:] * (length - len(curve)) for curve in curves]
     return list(np.mean(padded, axis=0))
+
+
+def _read_only(array):
+    """A read-only view of ``array`` (None stays None).
+
+    numba compiles a function apart for read-only and writeable arrays, and
+    the engine only reads its inputs: read-only memory (a memmap of joblib's
+    workers, a read-only copy) would compile the SGD loop once more, for
+    seconds, were the inputs not always passed read-only.
+    """
+    if array is None or not array.flags.writeable:
+        return array
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _finite_or_inf(value):
