@@ -1,6 +1,7 @@
 """Local SGD: ``n_partitions`` copies of one model, averaged every round."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -235,6 +236,17 @@ def test_partial_fit_with_partitions(rng):
         model.partial_fit(X[chunk], y[chunk])
     assert_allclose(model.coef_, np.arange(1.0, 6.0), atol=0.01)
     assert model.t_ == 20_001
+
+
+def test_more_partitions_than_rows_cost_no_more_than_one_per_row(rng):
+    # Partitions beyond the rows of a round have no share: they are never
+    # made. With a billion, the copies would not fit in any memory.
+    X, y = _regression(rng, 50)
+    make = partial(SGDRegressor, max_iter=5, tol=None, n_jobs=2, random_state=0)
+    per_row = make(n_partitions=50).fit(X, y)
+    model = make(n_partitions=10**9).fit(X, y)
+    assert_array_equal(model.coef_, per_row.coef_)
+    assert model.t_ == per_row.t_
 
 
 def test_a_wrong_number_of_partitions_is_refused_and_changes_nothing(rng):

@@ -96,6 +96,17 @@ def _stacked_copies(array, n_copies):
     return rows, [row[: array.size].reshape(array.shape) for row in rows]
 
 
+def _shares(visits, n_shares):
+    """``np.array_split(visits, n_shares)`` without its empty parts, and
+    without making them: ``n_shares`` may exceed the visits by far."""
+    n_visits = visits.shape[0]
+    size, longer = divmod(n_visits, n_shares)
+    if size == 0:
+        return [visits[i : i + 1] for i in range(n_visits)]
+    bounds = np.cumsum([0] + [size + 1] * longer + [size] * (n_shares - longer))
+    return [visits[a:b] for a, b in itertools.pairwise(bounds)]
+
+
 def _thread_range(size, thread, n_threads, items):
     """The part of ``range(size)`` that thread ``thread`` combines: about an
     equal part, cut at multiples of ``items`` (a cache line)."""
@@ -143,8 +154,7 @@ class Partitions:
         averaged = max(0.0, t - average) if averaging else 0.0
         rounds = []
         for start in range(0, order.shape[0], size):
-            shares = np.array_split(order[start : start + size], self.n_partitions)
-            shares = [share for share in shares if share.shape[0]]
+            shares = _shares(order[start : start + size], self.n_partitions)
             visits = np.array([share.shape[0] for share in shares], dtype=float)
             # The iterates each share averages: its steps from `average` on.
             counted = np.maximum(0.0, t + visits - max(t, average)) * averaging
@@ -174,7 +184,7 @@ class Partitions:
         rounds, t, average = self._rounds(
             order, t, average, averaging, model["coef"].size
         )
-        copies = self._copies(model)
+        copies = self._copies(model, max((len(r.shares) for r in rounds), default=1))
         runs = [[None] * len(round_.shares) for round_ in rounds]
         flags = np.zeros((self.threads + 1) * _threads.FLAG_STRIDE, dtype=np.int64)
 
@@ -223,13 +233,12 @@ class Partitions:
             average,
         )  # fmt: skip
 
-    def _copies(self, model):
-        """Each share's copy of ``model``, as :func:`_stacked_copies` gives
-        them: made at the first epoch, and filled again at the next."""
-        if self._copies_of is None:
+    def _copies(self, model, n_copies):
+        """``n_copies`` copies of ``model`` at least, as :func:`_stacked_copies`
+        gives them: made at the first epoch, and filled again at the next."""
+        if self._copies_of is None or len(self._copies_of["coef"][1]) < n_copies:
             self._copies_of = {
-                name: _stacked_copies(array, self.n_partitions)
-                for name, array in model.items()
+                name: _stacked_copies(array, n_copies) for name, array in model.items()
             }
         else:
             for name, (rows, _) in self._copies_of.items():
