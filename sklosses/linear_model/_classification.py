@@ -33,7 +33,7 @@ from ._callbacks import (
     epoch_hooks,
 )
 from ._docs import fill_doc
-from ._validation import sample_weight_of
+from ._validation import sample_weight_of, sorted_unique
 
 # Recent scikit-learn refuses sample weights that are all zero unless told
 # not to; older versions have no such check, nor the keyword.
@@ -651,7 +651,7 @@ def _check_targets(y):
     """
     labels = None
     if y.ndim == 1 and y.dtype.kind in "biuf":
-        labels = _sorted_unique(y)
+        labels = sorted_unique(y)
         if y.dtype.kind != "f":
             return y, labels, False
         with np.errstate(invalid="ignore"):  # NaN, left to type_of_target
@@ -675,22 +675,8 @@ def _check_targets(y):
         check_classification_targets(y)  # raises, naming the problem
     y = column_or_1d(y, warn=True)
     if labels is None:
-        labels = np.unique(y)
+        labels = sorted_unique(y)
     return y, labels, False
-
-
-def _sorted_unique(y):
-    """``np.unique(y)`` for 1-D numbers; by counting when ``y`` holds small
-    non-negative integers (class indices, 0/1, booleans): a pass over ``y``
-    rather than a hash or a sort, 5 ms less on 320,000 labels."""
-    countable = y.dtype.kind == "b" or (
-        y.dtype.kind in "iu" and np.can_cast(y.dtype, np.intp)
-    )
-    if countable and y.size:
-        values = y.view(np.uint8) if y.dtype.kind == "b" else y
-        if values.min() >= 0 and values.max() < 2 * y.size + 256:
-            return np.flatnonzero(np.bincount(values)).astype(y.dtype)
-    return np.unique(y)
 
 
 def _same_classes(fitted, classes):
