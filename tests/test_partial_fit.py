@@ -295,3 +295,99 @@ def test_a_real_table_streamed_in_batches_of_ten():
     coef = plain.coef_.copy()
     assert _raised(lambda: plain.partial_fit(bad, y[1000:1010])) == expected
     assert_array_equal(plain.coef_, coef)
+
+
+# -- averaging switched on, or changed, between calls -------------------------
+
+AVERAGE_X = np.random.default_rng(1).normal(size=(60, 3))
+AVERAGE_Y = AVERAGE_X @ [1.0, 2.0, 3.0] + 0.5
+
+
+def _iterates_one_row_at_a_time(model, X, y):
+    """The coefficients and intercept after each row's step, from ``model``."""
+    coefs, intercepts = [], []
+    for row in range(X.shape[0]):
+        model.partial_fit(X[row : row + 1], y[row : row + 1])
+        coefs.append(model.coef_.copy())
+        intercepts.append(model.intercept_.copy())
+    return np.array(coefs), np.array(intercepts)
+
+
+@pytest.mark.parametrize("average", [True, 1, 10])
+def test_averaging_switched_on_averages_the_steps_after_it(average):
+    """An average started on a trained model averages the iterates from
+    then on (or from step ``average``, when later), not zeros counted as if
+    they had been averaged since the first step."""
+    params = {"random_state": 0, "shuffle": False}
+    model = SGDRegressor(**params).fit(AVERAGE_X, AVERAGE_Y)
+    reference = SGDRegressor(**params).fit(AVERAGE_X, AVERAGE_Y)
+    assert model.t_ > 10  # so that average=10 lies in the past
+    coefs, intercepts = _iterates_one_row_at_a_time(reference, AVERAGE_X, AVERAGE_Y)
+
+    model.set_params(average=average).partial_fit(AVERAGE_X, AVERAGE_Y)
+    np.testing.assert_allclose(model.coef_, coefs.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(model.intercept_, intercepts.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(model.coef_, [1.0, 2.0, 3.0], atol=0.2)
+
+
+def test_averaging_switched_on_starts_at_a_later_step_when_asked():
+    params = {"random_state": 0, "shuffle": False}
+    model = SGDRegressor(**params).fit(AVERAGE_X, AVERAGE_Y)
+    reference = SGDRegressor(**params).fit(AVERAGE_X, AVERAGE_Y)
+    later = int(model.t_) + 20
+    coefs, _ = _iterates_one_row_at_a_time(reference, AVERAGE_X, AVERAGE_Y)
+
+    model.set_params(average=later).partial_fit(AVERAGE_X, AVERAGE_Y)
+    np.testing.assert_allclose(model.coef_, coefs[20:].mean(axis=0), rtol=1e-9)
+
+
+def test_averaging_switched_off_goes_on_from_the_average_and_can_restart():
+    """Off: training goes on from the coefficients shown (the average, as in
+    scikit-learn); on again: a new average from that step."""
+    params = {"random_state": 0, "shuffle": False}
+    model = SGDRegressor(average=True, **params).fit(AVERAGE_X, AVERAGE_Y)
+    reference = _unaveraged_copy(model, params)
+    model.set_params(average=False).partial_fit(AVERAGE_X, AVERAGE_Y)
+    reference.partial_fit(AVERAGE_X, AVERAGE_Y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
+
+    coefs, _ = _iterates_one_row_at_a_time(reference, AVERAGE_X, AVERAGE_Y)
+    model.set_params(average=True).partial_fit(AVERAGE_X, AVERAGE_Y)
+    np.testing.assert_allclose(model.coef_, coefs.mean(axis=0), rtol=1e-9)
+
+
+def _unaveraged_copy(model, params):
+    """An unaveraged regressor in the state ``model`` shows."""
+    copy = SGDRegressor(**params).fit(AVERAGE_X, AVERAGE_Y)
+    copy.coef_[...] = model.coef_
+    copy.intercept_[...] = model.intercept_
+    copy.t_ = model.t_
+    return copy
+
+
+@pytest.mark.parametrize("Estimator", [SGDRegressor, SGDClassifier])
+@pytest.mark.parametrize("name, value", [("average", -1), ("average", 0.5),
+                                         ("alpha", -1.0), ("max_iter", 0)])  # fmt: skip
+def test_every_partial_fit_refuses_invalid_parameters(Estimator, name, value):
+    """scikit-learn validates the parameters at a first partial_fit only; a
+    value set between calls is refused too, and the model is left as it was."""
+    y = LABELS if Estimator is SGDClassifier else TARGETS
+    first = {"classes": [0, 1]} if Estimator is SGDClassifier else {}
+    model = Estimator(random_state=0).partial_fit(X, y, **first)
+    coef, t = model.coef_.copy(), model.t_
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        model.set_params(**{name: value}).partial_fit(X, y)
+    assert_array_equal(model.coef_, coef)
+    assert model.t_ == t
+
+
+@pytest.mark.parametrize("Estimator", [SGDRegressor, SGDClassifier])
+def test_max_iter_true_runs_one_epoch_as_in_scikit_learn(Estimator):
+    """``True`` is an integer to scikit-learn's constraints: one epoch."""
+    y = LABELS if Estimator is SGDClassifier else TARGETS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged in one epoch
+        model = Estimator(max_iter=True, random_state=0).fit(X, y)
+        one = Estimator(max_iter=1, random_state=0).fit(X, y)
+    assert model.n_iter_ == 1
+    assert_array_equal(model.coef_, one.coef_)

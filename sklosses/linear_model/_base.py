@@ -281,7 +281,14 @@ class BaseSGD(Estimator):
         return loss, coef_init, intercept_init
 
     def _begin_partial_fit(self):
-        """The loss, the parameters checked on a first ``partial_fit``."""
+        """The loss, the parameters checked at every ``partial_fit``.
+
+        scikit-learn's ``_fit_context`` validates them at a first
+        ``partial_fit`` only; a value set between calls (``average=-1``)
+        would otherwise train silently.
+        """
+        if hasattr(self, "coef_"):
+            self._validate_params()
         loss = self._get_loss()
         self._check_dense_coef()
         if getattr(self, "coef_", None) is None:
@@ -339,12 +346,24 @@ class BaseSGD(Estimator):
             self.intercept_ = initial_values(
                 intercept_init, (n_outputs,), dtype, "intercept_init"
             )
-        if schedule.average and getattr(self, "_average_coef", None) is None:
+        averaging = getattr(self, "_average_coef", None) is not None
+        if schedule.average and not averaging:
+            # An average switched on for a trained model starts now: the
+            # steps before it were not averaged.
+            start = max(schedule.average, int(self.t_))
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
             self._average_coef = np.zeros(coef_shape, dtype=dtype)
             self._average_intercept = np.zeros(n_outputs, dtype=dtype)
-            self._average_start = np.full(n_outputs, schedule.average, dtype=np.int64)
+            self._average_start = np.full(n_outputs, start, dtype=np.int64)
+        elif averaging and not schedule.average:
+            # Switched off: training goes on from the coefficients shown, as
+            # in scikit-learn, and a later average starts afresh.
+            for name in (
+                "_standard_coef", "_standard_intercept", "_average_coef",
+                "_average_intercept", "_average_start",
+            ):  # fmt: skip
+                del self.__dict__[name]
 
     def _model_arrays(self, rows, dtype, schedule):
         """The arrays the engine updates in place, for the models ``rows``:
@@ -383,7 +402,7 @@ class BaseSGD(Estimator):
             }
         self._extend_curves(curves)
         if schedule.average:
-            self._show_coef(average=schedule.average <= self.t_ - 1.0)
+            self._show_coef(average=self._average_start.max() <= self.t_ - 1.0)
 
     def _show_coef(self, average):
         """Make ``coef_`` and ``intercept_`` the averaged arrays, or the
@@ -562,6 +581,9 @@ class BaseSGD(Estimator):
         ``_local_sgd.py``); ``None``: as many as ``n_jobs`` allows.
         """
         n_samples, n_features = X.shape
+        # Booleans pass scikit-learn's integer constraints (max_iter=True
+        # runs one epoch there): the engine takes plain integers.
+        max_iter, n_iter_no_change = int(max_iter), int(self.n_iter_no_change)
         if sp.issparse(X):
             data, indices, indptr = X.data, X.indices, X.indptr
             data_bytes = data.nbytes + indices.nbytes
@@ -616,7 +638,7 @@ class BaseSGD(Estimator):
             visit_alpha = alpha * train.shape[0] / max(train.shape[0], 1)
             return self._run_compiled_epochs(
                 X, kernels.sgd_epochs, _seed_state(int(seed)).copy(), train, how,
-                max_iter, tol, progress=(t, l1_u, eta),
+                max_iter, tol, n_iter_no_change, progress=(t, l1_u, eta),
                 engine=dict(engine, sample_weight=_read_only(sample_weight),
                             alpha=visit_alpha,
                             average=average),
@@ -731,7 +753,7 @@ class BaseSGD(Estimator):
                 stalled = watched > best - tol
             stop, best, no_improvement, eta = stop_rule(
                 stalled, watched, best, no_improvement, eta,
-                self.n_iter_no_change, learning_rate == _sgd.ADAPTIVE,
+                n_iter_no_change, learning_rate == _sgd.ADAPTIVE,
             )  # fmt: skip
             if stop:
                 if self.verbose:
@@ -743,8 +765,9 @@ class BaseSGD(Estimator):
         return SGDResult(epoch, curves, remaining)
 
     def _run_compiled_epochs(
-        self, X, sgd_epochs, random_state, rows, how, max_iter, tol, progress, engine
-    ):
+        self, X, sgd_epochs, random_state, rows, how, max_iter, tol,
+        n_iter_no_change, progress, engine,
+    ):  # fmt: skip
         """``_run_sgd``'s epochs in compiled code (see ``_epochs.py``), for a
         run of a built-in loss that watches its training objective only: no
         validation split, callbacks, printing, ``learning_rate="auto"`` or
@@ -766,7 +789,7 @@ class BaseSGD(Estimator):
         while epoch < max_iter:
             epochs, stop, n_clipped, n_nonfinite, finite = sgd_epochs(
                 random_state, rows, how, min(per_call, max_iter - epoch), tol,
-                self.n_iter_no_change, warned_diverging, progress,
+                n_iter_no_change, warned_diverging, progress,
                 objectives[epoch:], **engine,
             )  # fmt: skip
             epoch += epochs
