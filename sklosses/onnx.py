@@ -71,6 +71,7 @@ from skl2onnx.common.data_types import (  # noqa: E402
 from skl2onnx.common.shape_calculator import (  # noqa: E402
     calculate_linear_regressor_output_shapes,
 )
+from skl2onnx.common.utils_classifier import get_label_classes  # noqa: E402
 
 __all__ = []
 
@@ -101,6 +102,16 @@ def _scores(operator, opv):
     return scores, dtype
 
 
+def _label_classes(scope, model):
+    """The labels the graph gives for the classes: their indices under
+    ``nocl`` (skl2onnx's option), strings, or int64 as skl2onnx gives
+    integer labels."""
+    classes = get_label_classes(scope, model)
+    if classes.dtype.kind in "OUS":
+        return classes.astype(str)
+    return classes.astype(np.int64)
+
+
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     # skl2onnx's parser reads classes_ first: an unfitted model would get
     # "No known ways to retrieve the number of classes".
@@ -115,10 +126,10 @@ def _classifier_shapes(operator):
     n_classes = len(model.classes_)
     if model._mode == "multilabel":
         operator.outputs[0].type = Int64TensorType([n_rows, n_classes])
-    elif model.classes_.dtype.kind in "OUS":
-        operator.outputs[0].type = StringTensorType([n_rows])
     else:
-        operator.outputs[0].type = Int64TensorType([n_rows])
+        classes = _label_classes(operator.scope_inst, model)
+        label_type = StringTensorType if classes.dtype.kind == "U" else Int64TensorType
+        operator.outputs[0].type = label_type([n_rows])
     operator.outputs[1].type = output_type([n_rows, n_classes])
 
 
@@ -186,8 +197,8 @@ def _normalized(proba, n_classes, opv):
     )
 
 
-def _labels(model, scores, dtype, opv):
-    """What ``predict`` gives: the classes' own labels (int64 or strings)."""
+def _labels(scope, model, scores, dtype, opv):
+    """What ``predict`` gives, as :func:`_label_classes` holds it."""
     zero = np.array(0, dtype=dtype)
     if model._mode == "multilabel":
         positive = OnnxGreater(scores, zero, op_version=opv)
@@ -198,8 +209,7 @@ def _labels(model, scores, dtype, opv):
         index = OnnxCast(positive, to=np.int64, op_version=opv)
     else:
         index = OnnxArgMax(scores, axis=1, keepdims=0, op_version=opv)
-    classes = model.classes_
-    classes = classes.astype(str if classes.dtype.kind in "OUS" else np.int64)
+    classes = _label_classes(scope, model)
     return OnnxGather(classes, index, axis=0, op_version=opv)
 
 
@@ -223,7 +233,7 @@ def _convert_classifier(scope, operator, container):
             proba = OnnxConcat(negative, scores, axis=1, op_version=opv)
     _, output_dtype = _output_type(operator)
     OnnxIdentity(
-        _labels(model, scores, dtype, opv), op_version=opv,
+        _labels(scope, model, scores, dtype, opv), op_version=opv,
         output_names=operator.outputs[:1],
     ).add_to(scope, container)  # fmt: skip
     OnnxCast(

@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.compose import make_column_transformer
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.linear_model import SGDClassifier as SklearnSGDClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -25,7 +26,10 @@ def _session(model, X, **options):
     """An onnxruntime session of ``model`` converted for rows like ``X``;
     ``options`` of the classifier, with probabilities as an array."""
     options = {SGDClassifier: {"zipmap": False, **options}}
-    onx = skl2onnx.to_onnx(model, X[:1], options=options)
+    return _inference(skl2onnx.to_onnx(model, X[:1], options=options))
+
+
+def _inference(onx):
     return rt.InferenceSession(
         onx.SerializeToString(), providers=["CPUExecutionProvider"]
     )
@@ -113,10 +117,7 @@ def test_text_labels_and_the_zipmap():
     # A zipmap by default; ONNX's ZipMap takes float32, as for scikit-learn's
     # own classifiers.
     X_test = X_test.astype(np.float32)
-    onx = skl2onnx.to_onnx(model, X_test[:1])
-    session = rt.InferenceSession(
-        onx.SerializeToString(), providers=["CPUExecutionProvider"]
-    )
+    session = _inference(skl2onnx.to_onnx(model, X_test[:1]))
     _, rows = session.run(None, {"X": X_test})
     assert rows[0].keys() == set(labels_of)
     assert_allclose([row["virginica"] for row in rows], proba[:, 2], rtol=RTOL)
@@ -307,3 +308,42 @@ def test_labels_of_other_dtypes(labels):
     model = SGDClassifier(random_state=0).fit(X, np.asarray(labels)[y])
     predicted, _ = _run(model, X_test)
     assert_array_equal(predicted, model.predict(X_test))
+
+
+def _indices(model, labels):
+    """The positions of ``labels`` in ``classes_``: what ``nocl`` gives."""
+    return np.searchsorted(model.classes_, labels)
+
+
+@pytest.mark.parametrize(
+    "estimator", [SklearnSGDClassifier, SGDClassifier], ids=["sklearn", "sklosses"]
+)
+@pytest.mark.parametrize(
+    "options",
+    [{"nocl": True}, {"zipmap": False, "nocl": True}],
+    ids=["zipmap", "no-zipmap"],
+)
+def test_nocl_replaces_the_labels_by_their_indices(estimator, options):
+    """skl2onnx's ``nocl``, for scikit-learn's classifier and for ours: the
+    label output gives class indices, the ZipMap's keys are the indices, and
+    the graph holds none of the labels."""
+    X, y = load_iris(return_X_y=True)
+    # Scaled: on raw iris two one-vs-rest sigmoids round to 1, and skl2onnx's
+    # labels of scikit-learn's model, the argmax of the probabilities, take
+    # the first of the tie where predict takes the larger score.
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    names = np.array(["cl0", "cl1", "cl2"])[y]
+    model = estimator(loss="log_loss", random_state=0).fit(X, names)
+    onx = skl2onnx.to_onnx(model, X[:1], options={id(model): options})
+    assert b"cl0" not in onx.SerializeToString()
+    labels, proba = _inference(onx).run(None, {"X": X})
+    assert labels.dtype == np.int64
+    assert_array_equal(labels, _indices(model, model.predict(X)))
+    if options.get("zipmap", True):
+        assert all(row.keys() == {0, 1, 2} for row in proba)
+        proba = np.array([[row[k] for k in range(3)] for row in proba])
+    # skl2onnx's graph of scikit-learn's model computes in float32; ours in
+    # float64, as predict_proba does, and gives float32 for float32 rows,
+    # where 1e-56 is 0.
+    atol = 1e-6 if estimator is SklearnSGDClassifier else np.finfo(np.float32).tiny
+    assert_allclose(proba, model.predict_proba(X), rtol=RTOL, atol=atol)
