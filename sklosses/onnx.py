@@ -116,7 +116,22 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     # skl2onnx's parser reads classes_ first: an unfitted model would get
     # "No known ways to retrieve the number of classes".
     check_is_fitted(model)
-    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
+    options = scope.get_options(
+        model, dict(zipmap=True, nocl=False, output_class_labels=False)
+    )
+    if options["zipmap"] == "columns" and options["nocl"]:
+        # skl2onnx names the columns after the labels, which nocl removes.
+        raise ValueError(
+            "skl2onnx cannot convert zipmap='columns', one output named after "
+            "each label, with nocl=True, which replaces the labels by their "
+            "indices. Convert with zipmap=True or zipmap=False."
+        )
+    outputs = _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
+    if options["output_class_labels"] and options["nocl"]:
+        # skl2onnx types the list of labels after classes_, while it holds
+        # the indices.
+        outputs[-1].type = Int64TensorType([len(model.classes_)])
+    return outputs
 
 
 def _classifier_shapes(operator):

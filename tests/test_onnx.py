@@ -347,3 +347,21 @@ def test_nocl_replaces_the_labels_by_their_indices(estimator, options):
     # where 1e-56 is 0.
     atol = 1e-6 if estimator is SklearnSGDClassifier else np.finfo(np.float32).tiny
     assert_allclose(proba, model.predict_proba(X), rtol=RTOL, atol=atol)
+
+
+def test_nocl_lists_the_indices_as_class_labels():
+    X, y, X_test = _data("multiclass")
+    model = SGDClassifier(random_state=0).fit(X, np.array(["a", "b", "c"])[y])
+    labels, _, classes = _run(model, X_test, nocl=True, output_class_labels=True)
+    assert_array_equal(classes, [0, 1, 2])
+    assert_array_equal(labels, _indices(model, model.predict(X_test)))
+    _, _, classes = _run(model, X_test, output_class_labels=True)
+    assert_array_equal(classes, model.classes_)
+
+
+def test_nocl_with_a_zipmap_of_columns_says_why_not():
+    X, y, X_test = _data("multiclass")
+    model = SGDClassifier(random_state=0).fit(X, y)
+    options = {SGDClassifier: {"zipmap": "columns", "nocl": True}}
+    with pytest.raises(ValueError, match="zipmap='columns'.*nocl"):
+        skl2onnx.to_onnx(model, X_test[:1].astype(np.float32), options=options)
