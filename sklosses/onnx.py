@@ -41,6 +41,7 @@ from .linear_model import SGDClassifier, SGDRegressor
 from .losses import LogLoss, Loss, ModifiedHuberLoss
 
 skl2onnx = import_optional("skl2onnx", "sklosses.onnx", extra="onnx")
+from onnx.numpy_helper import from_array  # noqa: E402
 from skl2onnx._parse import _parse_sklearn_classifier  # noqa: E402
 from skl2onnx.algebra.onnx_ops import (  # noqa: E402
     OnnxAdd,
@@ -48,6 +49,7 @@ from skl2onnx.algebra.onnx_ops import (  # noqa: E402
     OnnxCast,
     OnnxClip,
     OnnxConcat,
+    OnnxConstant,
     OnnxDiv,
     OnnxEqual,
     OnnxExp,
@@ -67,6 +69,7 @@ from skl2onnx.common.data_types import (  # noqa: E402
     FloatTensorType,
     Int64TensorType,
     StringTensorType,
+    UInt64TensorType,
 )
 from skl2onnx.common.shape_calculator import (  # noqa: E402
     calculate_linear_regressor_output_shapes,
@@ -103,12 +106,15 @@ def _scores(operator, opv):
 
 
 def _label_classes(scope, model):
-    """The labels the graph gives for the classes: their indices under
-    ``nocl`` (skl2onnx's option), strings, or int64 as skl2onnx gives
-    integer labels."""
+    """The labels the graph gives for the classes, in an ONNX type that holds
+    them exactly: their indices under ``nocl`` (skl2onnx's option), strings,
+    int64 as skl2onnx gives integer labels, uint64 for unsigned labels that
+    int64 cannot hold."""
     classes = get_label_classes(scope, model)
     if classes.dtype.kind in "OUS":
         return classes.astype(str)
+    if classes.dtype.kind == "u" and classes.max() > np.iinfo(np.int64).max:
+        return classes
     return classes.astype(np.int64)
 
 
@@ -119,6 +125,16 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     options = scope.get_options(
         model, dict(zipmap=True, nocl=False, output_class_labels=False)
     )
+    classes = _label_classes(scope, model)
+    if options["zipmap"] is not False and classes.dtype == np.uint64:
+        beyond = classes[classes > np.iinfo(np.int64).max]
+        raise ValueError(
+            "ONNX's ZipMap maps int64 or string labels, and the labels "
+            f"{beyond.tolist()} are beyond int64's range. Convert with "
+            "options={'zipmap': False} for uint64 labels and an array of "
+            "probabilities, or with options={'nocl': True} for the classes' "
+            "indices."
+        )
     if options["zipmap"] == "columns" and options["nocl"]:
         # skl2onnx names the columns after the labels, which nocl removes.
         raise ValueError(
@@ -142,9 +158,9 @@ def _classifier_shapes(operator):
     if model._mode == "multilabel":
         operator.outputs[0].type = Int64TensorType([n_rows, n_classes])
     else:
-        classes = _label_classes(operator.scope_inst, model)
-        label_type = StringTensorType if classes.dtype.kind == "U" else Int64TensorType
-        operator.outputs[0].type = label_type([n_rows])
+        label_type = {"U": StringTensorType, "u": UInt64TensorType}
+        kind = _label_classes(operator.scope_inst, model).dtype.kind
+        operator.outputs[0].type = label_type.get(kind, Int64TensorType)([n_rows])
     operator.outputs[1].type = output_type([n_rows, n_classes])
 
 
@@ -224,8 +240,11 @@ def _labels(scope, model, scores, dtype, opv):
         index = OnnxCast(positive, to=np.int64, op_version=opv)
     else:
         index = OnnxArgMax(scores, axis=1, keepdims=0, op_version=opv)
-    classes = _label_classes(scope, model)
-    return OnnxGather(classes, index, axis=0, op_version=opv)
+    # A Constant node: skl2onnx makes no initializer of a uint64 array.
+    classes = from_array(_label_classes(scope, model))
+    return OnnxGather(
+        OnnxConstant(value=classes, op_version=opv), index, axis=0, op_version=opv
+    )
 
 
 def _convert_classifier(scope, operator, container):

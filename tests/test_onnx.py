@@ -365,3 +365,26 @@ def test_nocl_with_a_zipmap_of_columns_says_why_not():
     options = {SGDClassifier: {"zipmap": "columns", "nocl": True}}
     with pytest.raises(ValueError, match="zipmap='columns'.*nocl"):
         skl2onnx.to_onnx(model, X_test[:1].astype(np.float32), options=options)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_labels_beyond_int64s_range(n_classes):
+    """uint64 labels above 2**63 - 1, which int64 cannot hold, come out as
+    uint64; ONNX's ZipMap, whose keys are int64 or strings, cannot map them."""
+    X, y, X_test = _data("binary" if n_classes == 2 else "multiclass")
+    big = np.array([7, 2**63 + 5, 2**64 - 1], dtype=np.uint64)[-n_classes:]
+    model = SGDClassifier(random_state=0).fit(X, big[y])
+    expected = model.predict(X_test)
+    assert (expected > np.iinfo(np.int64).max).any()
+    labels, _ = _run(model, X_test)
+    assert labels.dtype == np.uint64
+    assert_array_equal(labels, expected)
+    labels, _ = _run(model, X_test, nocl=True)
+    assert_array_equal(labels, _indices(model, expected))
+    X_test = X_test.astype(np.float32)
+    with pytest.raises(ValueError, match="ZipMap.*int64.*'zipmap': False"):
+        skl2onnx.to_onnx(model, X_test[:1])
+    rows = _inference(
+        skl2onnx.to_onnx(model, X_test[:1], options={id(model): {"nocl": True}})
+    ).run(None, {"X": X_test})[1]
+    assert rows[0].keys() == set(range(n_classes))
