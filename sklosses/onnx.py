@@ -21,11 +21,17 @@ scores (for a binary model, a column of ``-score`` and one of ``score``, as
 skl2onnx does for ``LinearSVC``); so does any model converted with
 ``options={"raw_scores": True}``. skl2onnx's ``zipmap`` option applies as to
 its own classifiers: ONNX's ZipMap takes float32, so float64 inputs need
-``options={"zipmap": False}``. A regressor's graph gives ``predict``'s
-values: the scores, or their exponential for a loss with a log link (the
-Poisson, Gamma and Tweedie deviances). The graph computes in float64 where
-the model does (float32 rows on float64 coefficients) and gives its outputs
-in the input's precision.
+``options={"zipmap": False}``. Its ``nocl`` option too: with
+``options={"nocl": True}`` the graph holds no label, and gives the classes'
+indices 0 to ``n_classes - 1`` in their place, as the label output, the
+ZipMap's keys and ``output_class_labels``' list. Integer labels come out as
+int64, as skl2onnx gives them; unsigned labels beyond int64's range come out
+as uint64, which ONNX's ZipMap cannot map: such a model converts with
+``zipmap=False`` or ``nocl=True``, and otherwise says so. A regressor's
+graph gives ``predict``'s values: the scores, or their exponential for a
+loss with a log link (the Poisson, Gamma and Tweedie deviances). The graph
+computes in float64 where the model does (float32 rows on float64
+coefficients) and gives its outputs in the input's precision.
 
 A model whose predictions the graph cannot reproduce (a user-defined loss
 with a link of its own, which is Python code) raises an error saying so
