@@ -8,9 +8,15 @@ processes compiling at once.
 """
 
 import contextlib
+import copy
+import enum
+import functools
 import json
+import math
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -22,6 +28,9 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import sklosses
 from sklosses._engine import _cache
@@ -205,6 +214,189 @@ def test_a_function_of_no_importable_module_is_not_cached(module):
     exec(SOURCE, namespace)
     with pytest.raises(Uncacheable, match="f belongs to no importable module"):
         fingerprint(namespace["f"])
+
+
+def _reading(value):
+    """The fingerprint of a function that returns the global ``T``."""
+    return fingerprint(_function("def f(y, raw, params):\n    return T\n", T=value))
+
+
+def _same(a, b):
+    """Whether numba would freeze ``a`` and ``b`` into the same machine code:
+    the same types, nesting and bits (0.0 is not -0.0, a NaN is itself)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple | list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, np.ndarray | np.generic):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, float | complex):
+        return struct.pack("<dd", a.real, a.imag) == struct.pack("<dd", b.real, b.imag)
+    return a == b
+
+
+DTYPES = ["?", "i1", "<i8", ">i8", "u2", "<f4", "<f8", "<c16", "<U2", "|S1"]
+SMALL_FLOATS = st.sampled_from([0.0, -0.0, 1.0, 1.5, math.inf, math.nan])
+# Small spaces, where two draws are often the same value and, when not, as
+# alike as their reprs can be: (1, 23) and (12, 3), 1 and 1.0 and True.
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1, 23),
+    st.integers(),
+    SMALL_FLOATS,
+    st.floats(),
+    st.builds(complex, SMALL_FLOATS, SMALL_FLOATS),
+    st.text("12,3 '(", max_size=3),
+    st.binary(max_size=2),
+    st.sampled_from(DTYPES).flatmap(
+        lambda dtype: hnp.from_dtype(np.dtype(dtype)).map(np.dtype(dtype).type)
+    ),
+)
+ARRAYS = hnp.arrays(
+    st.sampled_from(DTYPES),
+    hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=2),
+)
+GLOBALS = st.recursive(
+    SCALARS | ARRAYS,
+    lambda inner: st.lists(inner, max_size=3).map(tuple) | st.lists(inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(GLOBALS, GLOBALS)
+@example((1, 23), (12, 3))
+@example(((1,), 2), (1, (2,)))
+@example(("a", "b"), ("ab",))
+@example((1, 2), [1, 2])
+@example(1, 1.0)
+@example(1, True)
+@example(0.0, -0.0)
+@example("1", 1)
+@example("1", b"1")
+@example((), None)
+@example(np.int64(1), 1)
+@example(np.float32(1.0), np.float64(1.0))
+@example(np.array(1.0), np.float64(1.0))
+@example(np.zeros(2), np.zeros(2, np.float32))
+@example(np.zeros(2), np.zeros((1, 2)))
+@example(np.arange(4).reshape(2, 2), np.arange(4).reshape(2, 2).T.copy())
+def test_two_values_of_a_global_share_a_fingerprint_only_if_the_same(a, b):
+    assert (_reading(a) == _reading(b)) == _same(a, b)
+    assert _reading(copy.deepcopy(a)) == _reading(a)  # as unpickled by a worker
+
+
+def test_an_edited_enum_changes_the_fingerprint():
+    colors = [enum.IntEnum("Color", {"RED": red}) for red in (1, 2)]
+    red, edited = (_reading(color.RED) for color in colors)
+    assert red != edited
+    assert _reading(colors[0]) != _reading(colors[1])  # Color.RED, read later
+
+
+class _Plain:
+    pass
+
+
+@pytest.mark.parametrize(
+    "value, named",
+    [
+        ({"a": 1.0}, "a dict"),
+        ({1.0}, "a set"),
+        (np.array([None]), "an array of Python objects"),
+        (_Plain(), "a _Plain"),
+        (_Plain, "the class _Plain"),
+        (functools.partial(_double, 1.0), "functools.partial"),
+    ],
+    ids=["dict", "set", "object array", "object", "class", "partial"],
+)
+def test_what_the_fingerprint_cannot_encode_is_uncacheable(value, named):
+    # Cached under a key that misses what numba compiles from it, an edited
+    # value would load the old machine code: such code compiles in memory.
+    with pytest.raises(Uncacheable, match=f"f reads 'T'.*{re.escape(named)}"):
+        _reading(value)
+
+
+HELPER_SOURCES = {
+    "register_jitable": """
+        from numba.extending import register_jitable
+
+        @register_jitable
+        def scale(x):
+            return 2.0 * x
+    """,
+    "overload": """
+        from numba.extending import overload
+
+        def scale(x):
+            raise NotImplementedError
+
+        @overload(scale)
+        def _scale(x):
+            def implementation(x):
+                return 2.0 * x
+
+            return implementation
+    """,
+    "njit": """
+        import numba
+
+        @numba.njit
+        def scale(x):
+            return 2.0 * x
+    """,
+    "constant of a helper": """
+        from numba.extending import register_jitable
+
+        FACTOR = 2.0
+
+        @register_jitable
+        def scale(x):
+            return FACTOR * x
+    """,
+}
+HELPER_EDITS = [
+    (name, source, source.replace("2.0", "3.0"))
+    for name, source in HELPER_SOURCES.items()
+] + [
+    (
+        "register_jitable options",
+        HELPER_SOURCES["register_jitable"],
+        HELPER_SOURCES["register_jitable"].replace(
+            "@register_jitable", "@register_jitable(fastmath=True)"
+        ),
+    ),
+    (
+        "njit options",
+        HELPER_SOURCES["njit"],
+        HELPER_SOURCES["njit"].replace("@numba.njit", "@numba.njit(fastmath=True)"),
+    ),
+]
+
+
+@pytest.mark.parametrize("reads", ["scale(x)", "helpers.scale(x)"])
+@pytest.mark.parametrize(
+    "source, edited",
+    [edit[1:] for edit in HELPER_EDITS],
+    ids=[edit[0] for edit in HELPER_EDITS],
+)
+def test_an_edited_helper_of_another_module_changes_the_fingerprint(
+    monkeypatch, source, edited, reads
+):
+    # numba inlines the helper's code into the loss: an entry keyed on the
+    # helper's name would load the unedited code.
+    def loss(helper_source):
+        helpers = types.ModuleType("loss_helpers")
+        monkeypatch.setitem(sys.modules, "loss_helpers", helpers)
+        exec(textwrap.dedent(helper_source), vars(helpers))
+        loss_source = f"def f(y, raw, params):\n    x = raw - y\n    return {reads}\n"
+        return _function(loss_source, scale=helpers.scale, helpers=helpers)
+
+    base = fingerprint(loss(source))
+    assert fingerprint(loss(source)) == base  # the same code, in another process
+    assert fingerprint(loss(edited)) != base
+    # The loss is one numba compiles, inlining the helper.
+    assert numba.njit(loss(source))(1.0, 2.0, np.empty(0)) == 2.0
 
 
 # -- in fresh processes ----------------------------------------------------
