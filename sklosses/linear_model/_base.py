@@ -402,7 +402,7 @@ class BaseSGD(Estimator):
             }
         self._extend_curves(curves)
         if schedule.average:
-            self._show_coef(average=self._average_start.max() <= self.t_ - 1.0)
+            self._show_coef(average=schedule.average <= self.t_ - 1.0)
 
     def _show_coef(self, average):
         """Make ``coef_`` and ``intercept_`` the averaged arrays, or the
