@@ -135,6 +135,25 @@ def test_an_edited_engine_compiles_again(tmp_path, monkeypatch):
     assert again.stats.cache_misses
 
 
+# Functions numba files under one name: the same qualified name and line,
+# and the same bytecode, but for constants or defaults.
+_TWICE, _THRICE = (lambda x: 2.0 * x), (lambda x: 3.0 * x)
+_BY_TWO, _BY_THREE = (lambda x, c=2.0: c * x), (lambda x, c=3.0: c * x)
+
+
+@pytest.mark.parametrize(
+    "functions",
+    [(_TWICE, _THRICE), (_BY_TWO, _BY_THREE)],
+    ids=["constants", "defaults"],
+)
+def test_functions_alike_but_for_constants_keep_their_entries(tmp_path, functions):
+    compiled = [cached(function, tmp_path) for function in functions]
+    assert [function(1.0) for function in compiled] == [2.0, 3.0]
+    loaded = [cached(function, tmp_path) for function in functions]
+    assert [function(1.0) for function in loaded] == [2.0, 3.0]
+    assert all(function.stats.cache_hits for function in loaded)
+
+
 def test_without_a_writable_location_functions_compile_in_memory(tmp_path):
     blocked = tmp_path / "a file"
     blocked.touch()

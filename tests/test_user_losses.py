@@ -1,8 +1,10 @@
 """User-defined losses: written in Python, trained by the compiled SGD loop."""
 
 import ast
+import importlib.util
 import math
 import pickle
+import sys
 from pathlib import Path
 
 import numba
@@ -534,6 +536,46 @@ def test_functions_numba_cannot_run_get_a_clear_error(regression, loss, error, m
 def test_a_loss_without_functions_or_kernel_says_what_to_define():
     with pytest.raises(NotImplementedError, match="neither sample_loss"):
         Loss().loss([0.0], [1.0])
+
+
+# Two loss classes of lambdas alike but for their constants, one with them on
+# two lines, one on a single line: numba files all four under one name.
+LAMBDA_LOSSES = """
+from sklosses.losses import Loss
+
+
+class LambdaLoss(Loss):
+    sample_loss = staticmethod(lambda y, raw, params: 0.5 * (raw - y) ** 2)
+    sample_gradient = staticmethod(lambda y, raw, params: 1.0 * (raw - y) ** 1)
+
+
+class OneLineLambdaLoss(Loss):
+    sample_loss = staticmethod(lambda y, raw, params: 0.5 * (raw - y) ** 2); sample_gradient = staticmethod(lambda y, raw, params: 1.0 * (raw - y) ** 1)
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("name", ["LambdaLoss", "OneLineLambdaLoss"])
+def test_two_lambdas_of_a_loss_keep_their_own_compiled_code(
+    tmp_path, monkeypatch, regression, name
+):
+    # A module of the user's, cached on disk as a user's loss is.
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "lambda_losses.py"
+    path.write_text(LAMBDA_LOSSES)
+    spec = importlib.util.spec_from_file_location("lambda_losses", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "lambda_losses", module)
+    spec.loader.exec_module(module)
+    loss = getattr(module, name)()
+
+    assert_array_equal(loss.loss([0.0], [3.0]), [4.5])
+    assert_array_equal(loss.gradient([0.0], [3.0]), [3.0])
+    X, y = regression
+    fits = [
+        SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0).fit(X, y)
+        for loss in (loss, SquaredLoss())
+    ]
+    assert_allclose(fits[0].coef_, fits[1].coef_)
 
 
 # -- the gallery's losses -------------------------------------------------------

@@ -124,7 +124,7 @@ def cache_in(dispatcher, directory=None):
         dispatcher._cache = EngineCache(
             dispatcher.py_func, dispatcher.targetoptions, directory
         )
-    except (RuntimeError, OSError) as error:  # numba: "no locator available"
+    except (RuntimeError, OSError, Uncacheable) as error:  # "no locator available"
         dispatcher._cache = _Uncached(f"{type(error).__name__}: {error}")
     return dispatcher
 
@@ -145,6 +145,7 @@ class EngineCache(FunctionCache):
 
     def __init__(self, py_func, options, directory=None):
         self._options = tuple(sorted((k, _canonical(v)) for k, v in options.items()))
+        self._code = _code_key(py_func)
         if directory is not None:
             self._impl_class = functools.partial(_DirectoryImpl, directory=directory)
         super().__init__(py_func)
@@ -156,7 +157,7 @@ class EngineCache(FunctionCache):
 
     def _index_key(self, sig, codegen):
         key = super()._index_key(sig, codegen)
-        return (*key, ENGINE_ID, self._options, _settings())
+        return (*key, ENGINE_ID, self._options, _settings(), self._code)
 
     def load_overload(self, sig, target_context):
         try:
@@ -241,9 +242,10 @@ class _Uncached(NullCache):
 class _DirectoryLocator(_CacheLocator):
     """Everything in one directory, whose name stands for the code's content."""
 
-    def __init__(self, directory, py_file):
+    def __init__(self, directory, py_file, lineno):
         self._cache_path = str(directory)
         self._py_file = py_file  # named in numba's "cannot cache" warnings
+        self._lineno = lineno
 
     def get_cache_path(self):
         return self._cache_path
@@ -252,17 +254,35 @@ class _DirectoryLocator(_CacheLocator):
         return ""
 
     def get_disambiguator(self):
-        return ""
+        # numba's: functions of one name on other lines get files of their own.
+        return str(self._lineno)
 
 
 class _DirectoryImpl(CompileResultCacheImpl):
     def __init__(self, py_func, directory):
         self._lineno = py_func.__code__.co_firstlineno
-        self._locator = _DirectoryLocator(directory, py_func.__code__.co_filename)
+        self._locator = _DirectoryLocator(
+            directory, py_func.__code__.co_filename, self._lineno
+        )
         self._locator.ensure_cache_path()
         self._filename_base = self.get_filename_base(
             py_func.__qualname__, getattr(sys, "abiflags", "")
         )
+
+
+def _code_key(function):
+    """A digest of ``function``'s code and defaults, for its cache entries.
+
+    numba keys an entry on the bytecode alone, and files it under the
+    function's name and line: two lambdas of one class, alike but for their
+    constants (``lambda y, raw, p: 0.5 * (raw - y) ** 2`` and ``lambda y,
+    raw, p: 1.0 * (raw - y) ** 1``), on one line, shared their machine code.
+    """
+    encoder = _Encoder()
+    encoder.code(function.__code__, set())
+    encoder.value(function.__defaults__)
+    encoder.value(sorted((function.__kwdefaults__ or {}).items()))
+    return encoder.hexdigest()
 
 
 # -- user-defined functions -------------------------------------------------
