@@ -1,7 +1,6 @@
 """SGDClassifier: scikit-learn's SGDClassifier with the loss as an object,
 true multinomial softmax and native multilabel targets."""
 
-import inspect
 from numbers import Integral
 
 import numpy as np
@@ -16,7 +15,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ..losses import LogLoss, Loss, get_loss, loss_names
 from ..losses._base import normalize_ovr_proba
@@ -34,12 +33,6 @@ from ._callbacks import (
 )
 from ._docs import fill_doc
 from ._validation import sample_weight_of, sorted_unique
-
-# Recent scikit-learn refuses sample weights that are all zero unless told
-# not to; older versions have no such check, nor the keyword.
-_CHECKS_ZERO_WEIGHTS = (
-    "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
-)
 
 
 def _loss_is_probabilistic(estimator):
@@ -298,10 +291,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         n_models = 1 if self._mode == "binary" else n_classes
         # As scikit-learn: with early stopping, weights all zero get the
         # validation split's more informative error.
-        allow_zeros = {}
-        if _CHECKS_ZERO_WEIGHTS:
-            allow_zeros = {"allow_all_zero_weights": self.early_stopping}
-        sample_weight = sample_weight_of(sample_weight, X, **allow_zeros)
+        sample_weight = sample_weight_of(
+            sample_weight, X, allow_all_zero_weights=self.early_stopping
+        )
         weight = sample_weight
         if self.learning_rate == "auto" and not multilabel:
             # The step must allow for the largest weights a sample gets.

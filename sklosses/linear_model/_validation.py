@@ -5,6 +5,8 @@ its scores (:func:`validation_scorer`) read the held-out rows a block at a
 time, never copied out of ``X`` at once.
 """
 
+import inspect
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array, check_random_state
@@ -33,12 +35,29 @@ def initial_values(values, shape, dtype, name):
     return array.reshape(shape)
 
 
-def sample_weight_of(sample_weight, X, **options):
-    """scikit-learn's ``_check_sample_weight`` in ``X``'s dtype; ones when
-    ``None``, as it gives them, without its cost in a small ``partial_fit``."""
+# scikit-learn 1.9 refuses sample weights that are all zero unless told not
+# to; 1.8 has neither the check nor the keyword. The check is made here, so
+# that every supported version refuses the same weights.
+_LET_ZEROS_THROUGH = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
+
+
+def sample_weight_of(sample_weight, X, allow_all_zero_weights=False):
+    """scikit-learn's ``_check_sample_weight`` in ``X``'s dtype, refusing
+    weights that are all zero as scikit-learn 1.9 does unless
+    ``allow_all_zero_weights``; ones when ``None``, as it gives them, without
+    its cost in a small ``partial_fit``."""
     if sample_weight is None:
         return np.ones(X.shape[0], dtype=X.dtype)
-    return _check_sample_weight(sample_weight, X, dtype=X.dtype, **options)
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, **_LET_ZEROS_THROUGH
+    )
+    if not (allow_all_zero_weights or sample_weight.any()):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
 
 
 def sorted_unique(y):
