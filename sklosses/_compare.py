@@ -28,7 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
-from ._csv import CSVFile
+from ._csv import CSVReader
 from .linear_model import SGDClassifier, SGDRegressor
 from .losses import (
     AbsoluteLoss,
@@ -88,18 +88,22 @@ class DataError(ValueError):
     """The data cannot be used as given; the message says why."""
 
 
-def read_csv(path, target):
+def read_csv(path, target, sep=","):
     """Read a CSV file with a header: feature columns and the ``target`` column.
 
-    The file is read as ``pandas.read_csv`` reads it (UTF-8, a byte-order
-    mark skipped, ``NA``, ``nan`` or nothing missing), with the package's
-    reader. A column of numbers is numeric; one with text is categorical.
-    Returns ``X`` (an object array, NaN where missing), ``y`` (NaN where
-    missing), the feature names and the indices of the categorical columns.
+    pandas reads the file whole (``pandas.read_csv(path, sep=sep)``), with
+    the checks of :func:`~sklosses.streaming.iter_csv_chunks`: a row with
+    more or fewer fields than the header, and bytes that are not UTF-8, are
+    errors that name their line. A column of numbers is numeric; one with
+    text is categorical. Returns ``X`` (an object array, NaN where missing),
+    ``y`` (NaN where missing), the feature names and the indices of the
+    categorical columns.
     """
     try:
-        file = CSVFile(path, "python -m sklosses")
-        table = file.read()
+        reader = CSVReader(path, "python -m sklosses", sep=sep, option_hint=None)
+        (table,) = reader.frames()
+    except OSError as error:
+        raise DataError(f"cannot read {path}: {error.strerror or error}.") from None
     except (ImportError, ValueError) as error:
         raise DataError(str(error)) from None
     if len(table) == 0:
@@ -111,13 +115,12 @@ def read_csv(path, target):
     features = table.drop(columns=target)
     if features.shape[1] == 0:
         raise DataError(f"{path} has no feature column besides {target!r}.")
+    is_numeric = reader.pd.api.types.is_numeric_dtype
     categorical = [
-        k
-        for k, name in enumerate(features.columns)
-        if not file.is_numeric(features[name])
+        k for k, name in enumerate(features.columns) if not is_numeric(features[name])
     ]
     y = table[target]
-    y = y.to_numpy(np.float64) if file.is_numeric(y) else y.to_numpy(object)
+    y = y.to_numpy(np.float64) if is_numeric(y) else y.to_numpy(object)
     return features.astype(object).to_numpy(), y, list(features.columns), categorical
 
 

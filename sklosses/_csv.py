@@ -1,247 +1,403 @@
-"""The package's CSV reader: pandas' C parser, on blocks parsed in parallel.
+"""The package's CSV reader: pandas' chunked reader, and the checks pandas lacks.
 
-A file is cut into blocks of whole rows (a newline outside quotes ends a
-row), and each block is parsed by ``pandas.read_csv`` in one of two threads:
-the parser releases the GIL, so two cores read a file in about half the
-time of one ``read_csv(chunksize=...)`` pass. Every block is parsed with the
-same options, so a file reads as pandas reads it: its missing-value markers
-(``NA``, ``nan``, an empty cell, ...), UTF-8 with or without a byte-order
-mark, quoted fields, blank lines skipped. What pandas leaves unsaid is
-checked here: a row with more or fewer fields than the header, and bytes
-that are not UTF-8, are errors that name their line.
+The problem: train on a CSV file larger than memory, chunk after chunk, and
+read it exactly as ``pandas.read_csv`` reads the whole file (rows, values,
+types, missing-value markers, quoting, line endings, compression, errors),
+since pandas is what a user checks a file against.
+
+The choice: pandas reads, with its own chunked reader
+(``read_csv(chunksize=...)``, C engine), one chunk at a time. An earlier
+reader cut the file into blocks of whole rows itself, a newline after an even
+number of quotes ending a row, so that two threads could parse blocks at
+once. That rule is not pandas': a stray quote in an unquoted field (5'11")
+made it read the rest of the file as one block, in time that grew with rows
+times bytes, or cut a quoted newline; CR-only line endings gave no row at
+all. Its two threads bought less than they promised (0.9x to 1.2x of one
+``read_csv(chunksize=...)`` pass, measured, for twice the cores), and
+``partial_fit_chunks`` gets the overlap another way: the next chunk is read
+in a thread while the current one trains, pandas' parser releasing the GIL.
+The measurements, before and after, are in ``benchmarks/README.md`` ("Out of
+core").
+
+What pandas lacks is checked here. pandas fills a row with fewer fields than
+the header with NaN, and makes a first row with one field more an index; both
+are errors here that name their line, as pandas' own error for a row with too
+many fields does. Fields are counted a second time, by Python's csv module
+(pandas' tokenizer descends from it), only for the rows whose last field is
+missing, and only from a file that can be read twice: a file with no missing
+value in its last column is read once. Bytes that are not UTF-8 are an error
+naming their line and guessing the encoding.
 """
 
-import io
+import codecs
+import contextlib
+import csv
+import os
 import re
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-
-import numpy as np
+import warnings
 
 from ._optional import import_optional
 
-# Bytes per block, at most. A block in flight costs about four times its size
-# (the bytes, pandas' tokens, the DataFrame, the array); blocks below 1 MiB
-# pay pandas' fixed cost per call too often.
-BLOCK_BYTES = 2 << 20
-MIN_BLOCK_BYTES = 64 << 10
-N_THREADS = 2
-BOM = b"\xef\xbb\xbf"
+# read_csv's options that iter_csv_chunks sets itself, and why.
+RESERVED_OPTIONS = {
+    "filepath_or_buffer": "the file is the first argument",
+    "sep": "pass sep= itself",
+    "delimiter": "pass sep= instead",
+    "chunksize": "chunk_size sets it",
+    "iterator": "the chunks are the iteration",
+    "usecols": "choose the feature columns with columns=",
+    "header": "the first line that is not blank names the columns",
+    "names": "the first line that is not blank names the columns",
+    "index_col": "every column is data; leave one out with columns=",
+}
+# Options under which pandas' rows are not the records of Python's csv
+# module, with the value that keeps them so.
+NOT_RECORDS = {
+    "comment": None,
+    "skiprows": None,
+    "skipfooter": 0,
+    "lineterminator": None,
+    "dialect": None,
+    "delim_whitespace": False,
+    "skip_blank_lines": True,
+    "on_bad_lines": "error",
+    "engine": "c",
+}
+# pandas skips lines of these characters (less the separator) between rows.
+BLANK = " \t"
+BLOCK_BYTES = 1 << 20
+FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-class CSVFile:
-    """A CSV file with a header line, read in blocks of whole rows.
+class CSVReader:
+    """A CSV source with a header line, read by ``pandas.read_csv``.
 
     Parameters
     ----------
-    path : str or path-like
+    source : str, path-like or file-like
+        Anything ``pandas.read_csv`` reads.
     caller : str
         Named in the message if pandas is missing.
+    sep : str, default=","
+        The separator of fields.
+    read_csv_kwargs : dict, default=None
+        More options of ``pandas.read_csv``, but for those in
+        ``RESERVED_OPTIONS``.
+    option_hint : str or None, default="read_csv_kwargs"
+        How the caller takes read_csv's options, for the advice in errors.
     """
 
-    def __init__(self, path, caller):
+    def __init__(
+        self, source, caller, *, sep=",", read_csv_kwargs=None,
+        option_hint="read_csv_kwargs",
+    ):  # fmt: skip
         self.pd = import_optional("pandas", caller)
-        self.path = path
-        self.offset = 0
-        with self._open() as file:
-            if file.read(len(BOM)) != BOM:
-                file.seek(0)
-            start, header = next(_blocks(file, BLOCK_BYTES, first=True), (0, b""))
-            file.seek(start + len(header))
-            sample = file.read(MIN_BLOCK_BYTES)
-        self.offset = start + len(header)
-        self.row_bytes = len(sample) / max(1, sample.count(b"\n"))
-        if not header.strip():
-            raise ValueError(f"{path} is empty: expected a header line.")
-        self.columns = list(self._parse(header, 0, header=0).columns)
+        options = dict(read_csv_kwargs or {})
+        for key in options:
+            if key in RESERVED_OPTIONS:
+                raise ValueError(
+                    f"read_csv_kwargs may not set {key!r}: {RESERVED_OPTIONS[key]}."
+                )
+        self.source = source
+        self.name = os.fspath(source) if _is_path(source) else repr(source)
+        self.options = {"encoding": "utf-8", **options, "sep": sep}
+        self.option_hint = option_hint
+        self.columns = None
 
-    def _open(self):
-        try:
-            file = open(self.path, "rb")  # noqa: SIM115
-        except OSError as error:
-            raise ValueError(f"cannot read {self.path}: {error.strerror}.") from None
-        file.seek(self.offset)
-        return file
+    @property
+    def can_reread(self):
+        """Whether the source can be opened again: a path to a regular file."""
+        return _is_path(self.source) and os.path.isfile(self.source)
 
-    def is_numeric(self, column):
-        """Whether a column of a DataFrame holds numbers (or booleans)."""
-        return self.pd.api.types.is_numeric_dtype(column)
+    def sets_dtype(self, column):
+        """Whether ``read_csv_kwargs`` gives the type of ``column``."""
+        dtype = self.options.get("dtype")
+        return dtype is not None and (not isinstance(dtype, dict) or column in dtype)
 
-    def read(self):
-        """Every row as a DataFrame, the type of each column inferred."""
-        with self._open() as file:
-            return self._parse(file.read(), self.offset, low_memory=False)
+    def frames(self, chunksize=None, text=None):
+        """The DataFrames pandas reads, ``chunksize`` rows each, checked.
 
-    def map_blocks(self, convert, usecols, dtype_from=None, rows=None):
-        """``convert(frame)`` for the DataFrame of each block, in order.
-
-        Blocks are parsed and converted two at a time in threads; they hold
-        about ``rows`` rows each (to bound memory), within limits. The first
-        block with rows is parsed first, alone: ``dtype_from``, if given, is
-        called with its DataFrame, and returns the types of columns in all
-        the blocks after it.
+        ``chunksize=None`` reads every row into one DataFrame. The column
+        ``text``, if given, is read as text (as written), unless
+        ``read_csv_kwargs`` gives its type. The file is opened, and its
+        header read, before this returns.
         """
-        if sorted(usecols) == sorted(self.columns):
-            usecols = None  # pandas reads every column faster than a choice of all
-        with self._open() as file, ThreadPoolExecutor(N_THREADS) as pool:
-            pending, dtype = deque(), None if dtype_from else {}
-            size = BLOCK_BYTES if rows is None else int(rows * self.row_bytes)
-            size = min(max(size, MIN_BLOCK_BYTES), BLOCK_BYTES)
-            for offset, block in _blocks(file, size):
-                if dtype is None:
-                    frame = self._parse(block, offset, usecols=usecols)
-                    if len(frame):
-                        dtype = dtype_from(frame)
-                    yield convert(frame)
-                    continue
-                parse = partial(self._parse, usecols=usecols, dtype=dtype)
-                pending.append(pool.submit(_compose, convert, parse, block, offset))
-                if len(pending) >= N_THREADS:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        options = dict(self.options)
+        if text is not None and not self.sets_dtype(text):
+            options["dtype"] = {**options.get("dtype", {}), text: str}
+        if chunksize is None:
+            options.setdefault("low_memory", False)  # types from every row
+        with self._errors():
+            reader = self.pd.read_csv(self.source, chunksize=chunksize, **options)
+        if chunksize is None:
+            return self._checked(iter([reader]), close=None)
+        return self._checked(reader, close=reader.close)
 
-    def _parse(self, block, offset, header=None, **options):
-        """``block``, found at byte ``offset`` of the file, as a DataFrame."""
-        if header is None:
-            # pandas takes the number of fields from the first row, and only
-            # warns when it has too many.
-            self._check_fields(block, offset, first_row=True)
-        names = {} if header == 0 else {"names": self.columns, "header": None}
+    def _checked(self, frames, close):
+        fields, start = _FieldCounter(self), 0
         try:
-            frame = self.pd.read_csv(
-                io.BytesIO(block), encoding="utf-8", index_col=False,
-                **names, **options,
-            )  # fmt: skip
-        except UnicodeDecodeError:
-            raise ValueError(self._not_utf8(block, offset)) from None
-        except self.pd.errors.ParserError as error:
-            raise ValueError(self._parser_error(error, offset)) from None
-        if header is None:
-            self._check_fields(block, offset, n_rows=len(frame))
-        return frame
+            while True:
+                with self._errors():
+                    frame = next(frames, None)
+                if frame is None:
+                    return
+                self.columns = list(frame.columns)
+                self._check(frame, start, fields)
+                start += len(frame)
+                yield frame
+                del frame
+        finally:
+            fields.close()
+            if close is not None:
+                close()
 
-    def _line(self, position):
-        """The number of the line on which byte ``position`` of the file lies."""
-        line = 1
-        with open(self.path, "rb") as file:
-            while position > 0 and (piece := file.read(min(position, BLOCK_BYTES))):
-                line += piece.count(b"\n")
-                position -= len(piece)
-        return line
+    def _check(self, frame, start, fields):
+        """Rows with fewer fields than the header, or a first with one more.
 
-    def _parser_error(self, error, offset):
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        ``frame`` holds data rows ``start`` on (from 0).
+        """
+        n_columns = len(frame.columns)
+        if not len(frame):
+            return
+        # pandas reads a first row with one field more than the header as an
+        # index and its first field as the index of every row, which shifts
+        # the fields of all the rows that have as many fields as the header.
+        first = fields.record(0, warn=False) if start == 0 else None
+        shifted = first is not None and first[1] > n_columns
+        rows = self.pd.RangeIndex(start, start + len(frame))
+        if shifted or not frame.index.equals(rows):
+            where = f"line {first[0]}" if first else "the first row after the header"
+            raise self.pd.errors.ParserError(
+                f"{self.name}, {where}: {n_columns + 1} fields where the header "
+                f"has {n_columns}."
+            )
+        last = frame.iloc[:, -1]
+        missing = last.isna().to_numpy(bool)
+        if not self.pd.api.types.is_numeric_dtype(last):
+            missing = missing | (last == "").to_numpy(bool)  # na_filter=False
+        for row in frame.index[missing]:
+            if (record := fields.record(row)) is None:
+                return
+            line, count = record
+            if count < n_columns:
+                raise self.pd.errors.ParserError(
+                    f"{self.name}, line {line}: {count} fields where the header "
+                    f"has {n_columns}."
+                )
+
+    @contextlib.contextmanager
+    def _errors(self):
+        """pandas' errors, naming the file and the line."""
+        pd = self.pd
+        try:
+            yield
+        except UnicodeDecodeError as error:
+            if codecs.lookup(self.options["encoding"]).name != "utf-8":
+                raise
+            raise ValueError(self._not_utf8(error)) from error
+        except pd.errors.ParserError as error:
+            raise pd.errors.ParserError(self._parser_message(error)) from error
+        except pd.errors.EmptyDataError as error:
+            raise pd.errors.EmptyDataError(f"{self.name}: {error}") from error
+
+    def _parser_message(self, error):
+        found = FIELDS_ERROR.search(str(error))
         if found is None:
-            return f"{self.path}, from line {self._line(offset)}: {error}"
+            return f"{self.name}: {error}"
         expected, line, fields = map(int, found.groups())
+        if self.columns is None or expected == len(self.columns):
+            return (
+                f"{self.name}, line {line}: {fields} fields where the header has "
+                f"{expected}."
+            )
         return (
-            f"{self.path}, line {self._line(offset) + line - 1}: {fields} fields "
-            f"where the header has {expected}."
+            f"{self.name}, line {line}: {fields} fields where the first row has "
+            f"{expected}, one more than the header."
         )
 
-    def _not_utf8(self, block, offset):
-        """Where ``block`` stops being UTF-8, and what it may be instead."""
-        try:
-            block.decode("utf-8")
-            where = ""
-        except UnicodeDecodeError as error:
-            line = self._line(offset + error.start)
-            where = (
-                f": byte 0x{block[error.start]:02x} on line {line} is not valid UTF-8"
+    def _not_utf8(self, error):
+        """Where the source stops being UTF-8, and what it may be instead."""
+        found = _first_non_utf8(self) if self.can_reread else None
+        if found is None:
+            return (
+                f"{self.name} is not UTF-8 text ({error}). Re-save it as UTF-8"
+                + self._encoding_hint("its encoding")
             )
+        byte, line, rest = found
         try:
-            block.decode("cp1252")
-            guess = (
-                "It decodes as Windows-1252 (Latin-1): re-save it as UTF-8, e.g. "
-                "iconv -f cp1252 -t utf-8."
-            )
+            rest.decode("cp1252")
         except UnicodeDecodeError:
-            guess = "Re-save it as UTF-8."
-        return f"{self.path} is not UTF-8 text{where}. {guess}"
+            guess = "Re-save it as UTF-8" + self._encoding_hint("its encoding")
+        else:
+            guess = (
+                "It decodes as Windows-1252 (Latin-1): re-save it as UTF-8 (iconv "
+                "-f cp1252 -t utf-8)" + self._encoding_hint("'cp1252'")
+            )
+        return (
+            f"{self.name} is not UTF-8 text: byte 0x{byte:02x} on line {line} is "
+            f"not valid UTF-8. {guess}"
+        )
 
-    def _check_fields(self, block, offset, n_rows=None, first_row=False):
-        """A row with more or fewer fields than the header is an error.
+    def _encoding_hint(self, encoding):
+        if self.option_hint is None:
+            return "."
+        return f", or read it with {self.option_hint}={{'encoding': {encoding}}}."
 
-        pandas reads the fields a short row lacks as missing, which would
-        hide a truncated file, and drops the extra fields of a long row when
-        it reads some columns only. ``n_rows`` rows were read from ``block``:
-        a count of its separators finds such rows at the speed of a byte
-        scan. A block with quotes (separators inside fields) is left to
-        pandas.
-        """
-        n_columns = len(self.columns)
-        if b'"' in block:
-            return
-        if not first_row:
-            # numpy counts at memory speed and without the GIL; bytes.count not.
-            n_separators = np.count_nonzero(np.frombuffer(block, np.uint8) == ord(","))
-            if n_separators == n_rows * (n_columns - 1):
-                return
-        for start, row in _rows(block):
-            if (fields := row.count(b",") + 1) != n_columns:
-                raise ValueError(
-                    f"{self.path}, line {self._line(offset + start)}: {fields} "
-                    f"fields where the header has {n_columns}."
-                )
-            if first_row:
-                return
+    def _open(self, **options):
+        """The source opened again, as pandas opens it (``IOHandles``)."""
+        from pandas.io.common import get_handle
+
+        return get_handle(
+            self.source,
+            compression=self.options.get("compression", "infer"),
+            storage_options=self.options.get("storage_options"),
+            **options,
+        )
 
 
-def _rows(block):
-    """``(start, row)`` for the lines of ``block`` that are not blank."""
-    start = 0
-    while start < len(block):
-        end = block.find(b"\n", start)
-        end = len(block) if end < 0 else end
-        if block[start:end].strip():
-            yield start, block[start:end]
-        start = end + 1
+def _is_path(source):
+    return isinstance(source, (str, os.PathLike))
 
 
-def _blocks(file, block_bytes, first=False):
-    """``(offset, block)``: blocks of about ``block_bytes`` of whole rows.
+def _first_non_utf8(reader):
+    """``(byte, line, bytes from it)`` at the first byte that is not UTF-8.
 
-    With ``first=True``, only the first row (the header).
+    ``None`` if the source cannot be opened again by pandas' opener (a
+    private function, hence any error), or holds no such byte.
     """
-    size = block_bytes
-    while True:
-        offset = file.tell()
-        block = file.read(size)
-        at_end = len(block) < size
-        end = len(block) if at_end and not first else _end_of_rows(block, first)
-        if not end and not at_end:  # a row longer than the block
-            file.seek(offset)
-            size *= 2
-            continue
-        end = end or len(block)  # at the end, a row without a newline
-        if not end:
-            return
-        file.seek(offset + end)  # the rest is read again with the next block
-        yield offset, block[:end] if end < len(block) else block
-        if first:
-            return
-        size = block_bytes
+    try:
+        handles = reader._open(mode="rb", is_text=False)
+    except Exception:
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, before = 1, b""
+    with handles:
+        while block := handles.handle.read(BLOCK_BYTES):
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                # Bytes pending a multibyte character hold no newline.
+                head = block[: max(0, error.start - len(pending))]
+                line += _line_breaks(before + head) - _line_breaks(before)
+                return (pending + block)[error.start], line, block[len(head) :]
+            line += _line_breaks(before + block) - _line_breaks(before)
+            before = block[-1:]
+    return None
 
 
-def _compose(convert, parse, *args):
-    return convert(parse(*args))
+def _line_breaks(data):
+    """The lines ``data`` ends: LF, CRLF and CR each end one."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def _end_of_rows(block, first=False):
-    """The end of the last whole row in ``block`` (of the first, if ``first``).
+class _FieldCounter:
+    """The number of fields of chosen rows, counted by Python's csv module.
 
-    A newline ends a row unless it is inside quotes; RFC 4180 doubles a
-    quote inside a quoted field, so a newline is outside quotes when an even
-    number of quotes come before it. Returns 0 if no row ends in ``block``.
+    The file is opened again when a first row is asked for, and read once
+    through, in step with pandas: each of its records (blank lines skipped
+    as pandas skips them) is one of pandas' rows, the header first.
     """
-    find = block.find if first else block.rfind
-    if b'"' not in block:
-        return find(b"\n") + 1
-    start, end = 0, len(block)
-    while (newline := find(b"\n", start, end)) >= 0:
-        if block.count(b'"', 0, newline) % 2 == 0:
-            return newline + 1
-        start, end = (newline + 1, end) if first else (start, newline)
-    return 0
+
+    def __init__(self, reader):
+        self.reader = reader
+        # (line, n_fields) of each data row, in order; or why not
+        self.records = None
+        self.handles = None
+        self.row, self.last = -1, None  # the last record read
+        self.warned = False
+
+    def record(self, row, warn=True):
+        """pandas' line number of data ``row`` (from 0, in increasing order)
+        and its number of fields, or None if they cannot be counted (with a
+        warning if ``warn``)."""
+        if self.records is None:
+            self.records = self._open()
+        if isinstance(self.records, str):
+            self._cannot_count(warn)
+            return None
+        try:
+            while self.row < row:
+                self.last = next(self.records)
+                self.row += 1
+        except (csv.Error, StopIteration) as error:
+            self.records = f"Python's csv module found {error or 'fewer rows'}"
+            self._cannot_count(warn)
+            return None
+        return self.last
+
+    def _open(self):
+        """The records after the header, or why there are none."""
+        options = self.reader.options
+        for key, value in NOT_RECORDS.items():
+            if key in options and options[key] != value:
+                return f"read_csv_kwargs sets {key!r}"
+        sep = options["sep"]
+        if not isinstance(sep, str) or len(sep) != 1:
+            return f"the separator {sep!r} is not one character"
+        if not self.reader.can_reread:
+            return "it cannot be read twice"
+        encoding = options["encoding"]
+        if codecs.lookup(encoding).name == "utf-8":
+            encoding = "utf-8-sig"  # pandas skips a byte-order mark
+        try:
+            self.handles = self.reader._open(
+                mode="r", encoding=encoding,
+                errors=options.get("encoding_errors", "strict"),
+            )  # fmt: skip
+        except Exception as error:  # pandas' opener is private: fenced
+            return f"pandas could not open it again: {error}"
+        dialect = {
+            "delimiter": sep,
+            "quotechar": options.get("quotechar", '"'),
+            "escapechar": options.get("escapechar"),
+            "doublequote": options.get("doublequote", True),
+            "skipinitialspace": options.get("skipinitialspace", False),
+            "quoting": csv.QUOTE_NONE
+            if options.get("quoting") == csv.QUOTE_NONE
+            else csv.QUOTE_MINIMAL,
+            "strict": False,
+        }
+        records = _records(self.handles.handle, dialect, BLANK.replace(sep, ""))
+        next(records, None)  # the header
+        return records
+
+    def _cannot_count(self, warn):
+        if warn and not self.warned:
+            self.warned = True
+            warnings.warn(
+                f"{self.reader.name}: the fields of its rows cannot be counted "
+                f"({self.records}), so a row with fewer fields than the header "
+                "reads as pandas reads it, its missing fields NaN.",
+                self.reader.pd.errors.ParserWarning,
+                stacklevel=2,
+            )
+
+    def close(self):
+        if self.handles is not None:
+            self.handles.close()
+
+
+def _records(lines, dialect, blank):
+    """``(line, n_fields)`` of each record of the text ``lines``.
+
+    Lines are numbered as pandas numbers them in its errors: a record counts
+    one line however many newlines its quoted fields hold, and a blank line
+    one. pandas skips a line of spaces and tabs where a record would start,
+    not inside a quoted field, so the csv module is not shown one there.
+    """
+    line, at_start = 0, True
+
+    def unskipped():
+        nonlocal line, at_start
+        for text in lines:
+            if at_start and not text.strip("\r\n").strip(blank):
+                line += 1
+                continue
+            at_start = False
+            yield text
+
+    for fields in csv.reader(unskipped(), **dialect):
+        line += 1
+        at_start = True
+        yield line, len(fields)

@@ -14,7 +14,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ._csv import CSVFile
+from ._csv import CSVReader
 from ._optional import import_optional
 
 
@@ -90,21 +90,31 @@ def _file_offset(X):
     return root.offset + shift
 
 
-def iter_csv_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64):
+def iter_csv_chunks(
+    path, target, chunk_size, *, columns=None, dtype=np.float64, sep=",",
+    read_csv_kwargs=None,
+):  # fmt: skip
     """Yield ``(X_chunk, y_chunk)`` blocks of a CSV file, ``chunk_size`` rows each.
 
-    The file is read as ``pandas.read_csv`` reads it, block by block and two
-    blocks at a time in parallel (the parser releases the GIL): UTF-8 with or
-    without a byte-order mark, quoted fields, blank lines skipped, and
-    pandas' missing-value markers (``NA``, ``nan``, an empty cell, ...) read
-    as NaN. Chunks hold exactly ``chunk_size`` rows (the last one the rest),
-    so the same rows give the same chunks, and the same model, from a CSV
-    file, a Parquet file or an array.
+    pandas reads the file, with its chunked reader
+    (``pandas.read_csv(path, sep=sep, chunksize=chunk_size,
+    **read_csv_kwargs)``), so the rows and values are those of
+    ``pandas.read_csv(path)``: missing-value markers (``NA``, ``nan``, an
+    empty cell, ...) read as NaN, quoted fields, any line endings, a
+    byte-order mark, blank lines skipped, a compressed file (``data.csv.gz``)
+    decompressed, and pandas' errors. What pandas lets pass is an error
+    here: a row with more or fewer fields than the header. Chunks hold
+    exactly ``chunk_size`` rows (the last one the rest), so the same rows
+    give the same chunks, and the same model, from a CSV file, a Parquet
+    file or an array. :func:`partial_fit_chunks` reads the next chunk while
+    the current one trains.
 
     Parameters
     ----------
-    path : str or path-like
-        The CSV file, with a header line naming the columns.
+    path : str, path-like or file-like
+        The CSV file, with a header line naming the columns; anything
+        ``pandas.read_csv`` reads (a named pipe, a URL, an open file). A
+        stream read once through is read once per call.
     target : str
         The name of the target column.
     chunk_size : int
@@ -114,24 +124,45 @@ def iter_csv_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64)
         ``target``, in the file's order.
     dtype : data-type, default=numpy.float64
         The type of the features.
+    sep : str, default=","
+        The separator of fields (``";"``, ``"\t"``, ...), as ``read_csv``
+        takes it.
+    read_csv_kwargs : dict, default=None
+        More options of ``pandas.read_csv``: ``encoding``, ``na_values``,
+        ``decimal``, ``quotechar``, ``compression``, ``dtype`` (the types
+        pandas reads columns as, ``{"zip": str}`` say), and so on; not those
+        this function sets (``chunksize``, ``usecols``, ``header``,
+        ``names``, ``index_col``, ``sep``). With ``comment``, ``skiprows``,
+        ``skipfooter``, ``lineterminator``, ``on_bad_lines`` or another
+        ``engine``, as from a source that cannot be read twice (a pipe), a
+        row with fewer fields than the header reads as pandas reads it,
+        with a warning if its last field is missing.
 
     Yields
     ------
     X_chunk : ndarray of shape (chunk_size, n_features)
         Missing values are NaN, which the estimators refuse: impute them
-        first, or leave their column out.
+        first, or leave their column out. Booleans are 0 and 1.
     y_chunk : ndarray of shape (chunk_size,)
-        Floats (missing values as NaN) for a numeric target; the labels as
-        written, strings say, otherwise.
+        Floats (missing values as NaN) if the first chunk's targets are
+        numbers or booleans; otherwise, in every chunk, the labels as
+        written in the file, strings (so are integers beyond 64 bits, which
+        floats would merge).
 
     Raises
     ------
     ImportError
         If pandas is not installed.
+    FileNotFoundError
+        If there is no file at ``path``.
+    pandas.errors.ParserError
+        If a row has more or fewer fields than the header, or pandas cannot
+        parse the file; the error names the line.
     ValueError
         If a column is missing, a feature column holds text, which needs a
-        pipeline to encode it, a row has more or fewer fields than the
-        header, or the file is not UTF-8; the error names the line.
+        pipeline to encode it, the target holds numbers in its first chunk
+        and text later, or the file is not UTF-8 (nor read with the
+        ``encoding`` it has); the error names the row or the line.
 
     Examples
     --------
@@ -141,20 +172,25 @@ def iter_csv_chunks(path, target, chunk_size, *, columns=None, dtype=np.float64)
     >>> from sklosses.streaming import iter_csv_chunks, partial_fit_chunks
     >>> path = os.path.join(tempfile.mkdtemp(), "data.csv")
     >>> x = np.linspace(0.0, 1.0, 10)
-    >>> np.savetxt(path, np.c_[x, 2 * x], delimiter=",", header="x,y", comments="")
-    >>> [X.shape for X, y in iter_csv_chunks(path, "y", chunk_size=6)]
+    >>> np.savetxt(path, np.c_[x, 2 * x], delimiter=";", header="x;y", comments="")
+    >>> [X.shape for X, y in iter_csv_chunks(path, "y", chunk_size=6, sep=";")]
     [(6, 1), (4, 1)]
     >>> model = partial_fit_chunks(
     ...     SGDRegressor(learning_rate="auto", random_state=0),
-    ...     lambda: iter_csv_chunks(path, "y", chunk_size=6),
+    ...     lambda: iter_csv_chunks(path, "y", chunk_size=6, sep=";"),
     ...     epochs=5,
     ... )
     """
     check_scalar(chunk_size, "chunk_size", Integral, min_val=1)
-    file = CSVFile(path, "iter_csv_chunks")
-    features = _features(file.columns, target, columns, path)
-    pieces = _csv_pieces(file, features, target, chunk_size, dtype)
-    return _rechunk(pieces, chunk_size)
+    reader = CSVReader(
+        path, "iter_csv_chunks", sep=sep, read_csv_kwargs=read_csv_kwargs
+    )
+    frames = reader.frames(chunk_size)
+    first = next(frames, None)
+    if first is None:
+        return iter(())
+    features = _features(list(first.columns), target, columns, reader.name)
+    return _csv_chunks(reader, frames, first, features, target, chunk_size, dtype)
 
 
 def _features(names, target, columns, path):
@@ -168,67 +204,136 @@ def _features(names, target, columns, path):
     return features
 
 
-def _csv_pieces(file, features, target, chunk_size, dtype):
-    numeric = file.is_numeric
-    text_target = False
-
-    def target_type(frame):
-        # Labels stay as written: once the first rows show text, the target
-        # is read as text in every block, "01" included.
-        nonlocal text_target
-        text_target = not numeric(frame[target])
-        return {target: str} if text_target else {}
-
+def _csv_chunks(reader, frames, frame, features, target, chunk_size, dtype):
+    types = _Types(reader.pd)
+    numbers = types.numeric_target(frame[target])
+    if len(frame) and not numbers and reader.can_reread:
+        # pandas infers the types of each chunk anew: beside "yes", "01" is
+        # text; in a chunk of numbers, the number 1. Read the labels as text
+        # in every chunk, the first one too.
+        frames.close()
+        frames = reader.frames(chunk_size, text=target)
+        frame = next(frames)
     # Positions, not names: pandas' label lookups cost more than parsing.
-    read = [name for name in file.columns if name in {*features, target}]
-    where_X, where_y = [read.index(name) for name in features], read.index(target)
-
-    def convert(frame):  # in a reading thread
-        if not len(frame):
-            return None
-        kinds = [numeric(kind) for kind in frame.dtypes.to_numpy()]
-        if not all(kinds[k] for k in where_X) or not (text_target or kinds[where_y]):
-            return frame  # explained below, where its rows are known
-        if text_target:
-            y = frame.iloc[:, where_y].to_numpy(dtype=object)
-            return frame.iloc[:, where_X].to_numpy(dtype=dtype), y
-        values = frame.to_numpy(dtype=np.float64)
-        return values[:, where_X].astype(dtype, copy=False), values[:, where_y].copy()
-
-    row = 1
-    # Blocks of half a chunk: memory near a chunk, and two to parse at once.
-    blocks = file.map_blocks(
-        convert, [*features, target], target_type, rows=chunk_size // 2
-    )
-    for piece in blocks:
-        if isinstance(piece, tuple):
-            yield piece
-            row += len(piece[1])
-        elif piece is not None:
-            _refuse_text(file, piece, features, target, row)
+    where_X = [frame.columns.get_loc(name) for name in features]
+    where_y = frame.columns.get_loc(target)
+    while frame is not None:
+        if len(frame):
+            X = _feature_array(reader, types, frame, where_X, dtype)
+            y = _target_array(reader, types, frame.iloc[:, where_y], numbers)
+            del frame  # before the next one is read
+            yield X, y
+            del X, y
+        frame = next(frames, None)
 
 
-def _refuse_text(file, frame, features, target, row):
-    for name in features:
-        if not file.is_numeric(frame[name]):
+class _Types:
+    """What pandas read a column as: numbers, or text."""
+
+    # What infer_dtype calls an object column of numbers and missing values
+    # (booleans with a blank, integers beyond 64 bits).
+    NUMBERS = {"boolean", "integer", "floating", "mixed-integer-float", "empty"}
+
+    def __init__(self, pd):
+        self.is_numeric = pd.api.types.is_numeric_dtype
+        self.infer = pd.api.types.infer_dtype
+
+    def kind(self, column):
+        return self.infer(column, skipna=True)
+
+    def holds_numbers(self, column):
+        return self.is_numeric(column) or (
+            column.dtype == object and self.kind(column) in self.NUMBERS
+        )
+
+    def numeric_target(self, column):
+        """Whether a target's first chunk holds numbers or booleans.
+
+        Integers that pandas keeps as Python objects (beyond 64 bits) are
+        labels, as written: floats would merge them.
+        """
+        return self.is_numeric(column) or (
+            column.dtype == object and self.kind(column) in {"boolean", "empty"}
+        )
+
+
+def _feature_array(reader, types, frame, where, dtype):
+    kinds = frame.dtypes.to_numpy()
+    if not all(types.is_numeric(kinds[j]) for j in where):
+        for j in where:
+            if not types.holds_numbers(column := frame.iloc[:, j]):
+                _refuse_text_feature(reader, column)
+    try:
+        return frame.iloc[:, where].to_numpy(dtype)
+    except (OverflowError, TypeError, ValueError) as error:
+        raise ValueError(
+            f"the feature columns of {reader.name}, {_rows(frame)}, hold values "
+            f"that are not {np.dtype(dtype).name} numbers: {error}."
+        ) from None
+
+
+def _target_array(reader, types, column, numbers):
+    name = column.name
+    as_text = f"read_csv_kwargs={{'dtype': {{{name!r}: str}}}}"
+    if numbers:
+        if not types.holds_numbers(column):
+            value, row, _ = _first_text(reader.pd, column)
             raise ValueError(
-                f"column {name!r} of {file.path} holds text "
-                f"({_first_text(file, frame[name], row)}), not numbers: encode it "
-                "in a pipeline (OneHotEncoder for categories), or leave the "
-                "column out with columns=."
+                f"the target {name!r} of {reader.name} holds numbers in its first "
+                f"rows and text later ({value!r} in data row {row}): labels must "
+                f"be all numbers or all text; read them as text with {as_text}."
             )
+        try:
+            return column.to_numpy(np.float64)
+        except OverflowError as error:
+            raise ValueError(
+                f"the target {name!r} of {reader.name}, {_rows(column)}, holds a "
+                f"number too large for a float: {error}."
+            ) from None
+    if not reader.sets_dtype(name) and types.kind(column) not in {"string", "empty"}:
+        raise ValueError(
+            f"the target {name!r} of {reader.name} holds text in its first rows "
+            f"and, {_rows(column)}, what pandas reads as numbers, not as written; "
+            f"{reader.name} cannot be read twice to read them as text: pass "
+            f"{as_text}."
+        )
+    return column.to_numpy(object)
+
+
+def _refuse_text_feature(reader, column):
+    name = column.name
+    value, row, number = _first_text(reader.pd, column)
+    advice = (
+        "encode it in a pipeline (OneHotEncoder for categories), or leave the "
+        "column out with columns="
+    )
+    if number:
+        advice = (
+            "pandas reads these numbers as text, having no one type of numbers "
+            "for them all: read them as floats with "
+            f"read_csv_kwargs={{'dtype': {{{name!r}: float}}}}, or leave the "
+            "column out with columns="
+        )
     raise ValueError(
-        f"the target {target!r} of {file.path} holds numbers in its first rows "
-        f"and text later ({_first_text(file, frame[target], row)}): labels must "
-        "be all numbers or all text."
+        f"column {name!r} of {reader.name} holds text ({value!r} in data row "
+        f"{row}), not numbers: {advice}."
     )
 
 
-def _first_text(file, column, row):
-    """The first value of a pandas ``column`` that is not a number, and its row."""
-    text = file.pd.to_numeric(column, errors="coerce").isna() & column.notna()
-    first = np.flatnonzero(text)[0]
-    return f"{column.iloc[first]!r} in data row {row + first}"
+def _first_text(pd, column):
+    """The first string of a pandas ``column`` that is not a number, its data
+    row (from 1), and False; the first string and True if all are numbers."""
+    strings = np.array([isinstance(value, str) for value in column], dtype=bool)
+    text = strings & pd.to_numeric(column, errors="coerce").isna().to_numpy(bool)
+    where = np.flatnonzero(text if text.any() else strings)
+    # pandas' readers give numbers or strings: a column of no number has one.
+    first = where[0] if len(where) else 0
+    return column.iloc[first], column.index[first] + 1, not text.any()
+
+
+def _rows(data):
+    """The data rows of a chunk, from 1, as words."""
+    return f"data rows {data.index[0] + 1} to {data.index[-1] + 1}"
 
 
 def _rechunk(pieces, chunk_size):

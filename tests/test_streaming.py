@@ -157,20 +157,9 @@ def test_csv_text_labels_stay_as_written(tmp_path):
     assert list(y) == ["yes", "no", "01", "no"]
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks of a few bytes, so that rows and quoted fields straddle them."""
-    import sklosses._csv
-
-    def use(n_bytes):
-        monkeypatch.setattr(sklosses._csv, "BLOCK_BYTES", n_bytes)
-        monkeypatch.setattr(sklosses._csv, "MIN_BLOCK_BYTES", n_bytes)
-
-    return use
-
-
-@pytest.mark.parametrize("block_bytes", [1, 7, 64, 1000])
-def test_csv_blocks_cut_rows_where_pandas_does(tmp_path, small_blocks, block_bytes):
+@pytest.mark.parametrize("chunk_size", [1, 7, 25, 1000])
+def test_csv_chunks_cut_rows_where_pandas_does(tmp_path, chunk_size):
+    # Quoted fields with quotes, separators and newlines, across chunks.
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(5)
     labels = ["plain", 'say "hi"', "a,b", "two\nlines", ""]
@@ -180,9 +169,9 @@ def test_csv_blocks_cut_rows_where_pandas_does(tmp_path, small_blocks, block_byt
     path.write_text(
         "x,i,label\n" + "\n".join(rows[:30]) + "\n\n" + "\n".join(rows[30:])
     )
-    small_blocks(block_bytes)
-    chunks = list(iter_csv_chunks(path, "label", 25))
-    assert [len(y) for _, y in chunks] == [25, 25, 10]
+    chunks = list(iter_csv_chunks(path, "label", chunk_size))
+    sizes = [len(y) for _, y in chunks]
+    assert sizes[:-1] == [chunk_size] * (len(sizes) - 1) and sum(sizes) == 60
     expected = pd.read_csv(path)
     assert_array_equal(np.vstack([X for X, _ in chunks]), expected[["x", "i"]])
     y = np.concatenate([y for _, y in chunks])
@@ -190,26 +179,22 @@ def test_csv_blocks_cut_rows_where_pandas_does(tmp_path, small_blocks, block_byt
     assert list(y[~pd.isna(y)]) == list(expected["label"].dropna())
 
 
-@pytest.mark.parametrize("block_bytes", [7, 1000])
+@pytest.mark.parametrize("chunk_size", [1, 10])
 @pytest.mark.parametrize("row, fields", [("4", 1), ("4,5,6", 3)])
-def test_csv_chunks_name_a_row_of_the_wrong_length(
-    tmp_path, small_blocks, block_bytes, row, fields
-):
+def test_csv_chunks_name_a_row_of_the_wrong_length(tmp_path, chunk_size, row, fields):
     path = tmp_path / "short.csv"
     path.write_text(f"x,y\n1,2\n\n3,4\n{row}\n5,6\n")
-    small_blocks(block_bytes)
     with pytest.raises(
         ValueError, match=f"line 5: {fields} fields where the header has 2"
     ):
-        list(iter_csv_chunks(path, "y", 10))
+        list(iter_csv_chunks(path, "y", chunk_size))
 
 
-def test_a_target_of_numbers_then_text_is_an_error(tmp_path, small_blocks):
+def test_a_target_of_numbers_then_text_is_an_error(tmp_path):
     path = tmp_path / "mixed.csv"
     path.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)) + "20,two\n")
-    small_blocks(16)
     with pytest.raises(ValueError, match=r"'two' in data row 21.*all numbers or all"):
-        list(iter_csv_chunks(path, "y", 100))
+        list(iter_csv_chunks(path, "y", 5))
 
 
 def test_memmap_chunks_need_a_memmap():
