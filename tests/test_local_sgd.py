@@ -1,5 +1,7 @@
 """Local SGD: ``n_partitions`` copies of one model, averaged every round."""
 
+import threading
+import time
 import warnings
 from functools import partial
 
@@ -13,7 +15,7 @@ from sklearn.metrics import log_loss, mean_squared_error
 from sklearn.model_selection import train_test_split
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses._engine import _sgd
+from sklosses._engine import _sgd, _threads
 from sklosses._engine._kernels import engine_loss
 from sklosses.linear_model import _local_sgd
 from sklosses.linear_model._local_sgd import Partitions
@@ -257,3 +259,42 @@ def test_a_wrong_number_of_partitions_is_refused_and_changes_nothing(rng):
     with pytest.raises(ValueError, match="n_partitions"):
         model.fit(X, y)
     assert_array_equal(model.coef_, coef)
+
+
+# -- the barrier ---------------------------------------------------------------
+
+
+def _wait(flags, n_threads, barrier, seconds=60):
+    """``wait_for`` until it answers, or None after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = _threads.wait_for(flags, n_threads, barrier, 1000)
+        if state:
+            return state
+    return None
+
+
+def test_the_barrier_waits_for_every_thread_and_an_abort_releases_them():
+    flags = np.zeros(3 * _threads.FLAG_STRIDE, dtype=np.int64)
+    _threads.arrive(flags, 0, 1)
+    assert _threads.wait_for(flags, 2, 1, 1000) == 0  # thread 1 is not there
+    states, passed_first = [], threading.Event()
+
+    def thread_1():
+        _threads.arrive(flags, 1, 1)
+        states.append(_wait(flags, 2, 1))  # thread 0 is there: passes
+        passed_first.set()
+        _threads.arrive(flags, 1, 2)
+        states.append(_wait(flags, 2, 2))  # thread 0 aborts instead
+
+    other = threading.Thread(target=thread_1, daemon=True)
+    other.start()
+    assert _wait(flags, 2, 1) == 1
+    assert passed_first.wait(60)
+    assert _threads.wait_for(flags, 2, 2, 1000) == 0  # thread 0 is not there
+    _threads.abort(flags, 2)
+    other.join(60)
+    assert states == [1, -1]
+    # An abort releases the barriers still to come, and those passed alike.
+    assert _threads.wait_for(flags, 2, 3, 1) == -1
+    assert _threads.wait_for(flags, 2, 1, 1) == -1
