@@ -1,10 +1,18 @@
 """Local SGD: ``n_partitions`` copies of one model, averaged every round."""
 
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -261,7 +269,204 @@ def test_a_wrong_number_of_partitions_is_refused_and_changes_nothing(rng):
     assert_array_equal(model.coef_, coef)
 
 
-# -- the barrier ---------------------------------------------------------------
+# -- never hangs, never oversubscribes -----------------------------------------
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# A fit that hangs must fail its test, not block the suite: it runs in a
+# process of its own, killed after this many seconds.
+HANG = 180
+
+
+def _in_a_new_process(tmp_path, function, *args):
+    """What ``function(*args)``, a function of this module, returns when run
+    in a new Python process; the test fails if it raises or hangs."""
+    result = tmp_path / f"{function.__name__}.pickle"
+    code = (
+        f"import pickle, sys; sys.path.insert(0, {TESTS!r}); "
+        f"import test_local_sgd as tests; "
+        f"result = tests.{function.__name__}(*{args!r}); "
+        f"open({str(result)!r}, 'wb').write(pickle.dumps(result))"
+    )
+    try:
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True,
+            timeout=HANG,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{function.__name__}{args} hangs")
+    except subprocess.CalledProcessError as error:
+        pytest.fail(f"{function.__name__}{args} raised:\n{error.stderr.decode()}")
+    return pickle.loads(result.read_bytes())
+
+
+def _pretend_cpus(n_cpus):
+    """Make joblib count ``n_cpus`` CPUs, as on a larger machine."""
+    import joblib._parallel_backends
+    import joblib.externals.loky
+
+    def cpu_count(only_physical_cores=False):
+        return n_cpus
+
+    joblib.externals.loky.cpu_count = cpu_count  # joblib.cpu_count
+    joblib._parallel_backends.cpu_count = cpu_count  # effective_n_jobs(-1)
+    assert joblib.cpu_count() == joblib.effective_n_jobs(-1) == n_cpus
+
+
+def _record_threads():
+    """For each local SGD fit from now on, a set that receives the threads
+    that run its shares."""
+    threads_of_fits = []
+    init = Partitions.__init__
+
+    def recording_init(self, sgd_epoch, n_partitions, threads):
+        seen = set()
+        threads_of_fits.append(seen)
+
+        def recording_epoch(**arguments):
+            seen.add(threading.get_ident())
+            return sgd_epoch(**arguments)
+
+        init(self, recording_epoch, n_partitions, threads)
+
+    Partitions.__init__ = recording_init
+    return threads_of_fits
+
+
+def _data():
+    return _regression(np.random.default_rng(0), 2000)
+
+
+def _fit(n_partitions, n_jobs):
+    model = SGDRegressor(
+        n_partitions=n_partitions, n_jobs=n_jobs, average=True, max_iter=3,
+        tol=None, random_state=0,
+    )  # fmt: skip
+    return _attributes(model.fit(*_data()))
+
+
+def _fits_side_by_side(n_partitions, n_jobs, n_cpus=None, n_fits=1):
+    """The fitted attributes of ``n_fits`` fits run at once in threads (with
+    joblib counting ``n_cpus`` CPUs), how many threads ran each one's
+    shares, and the CPUs joblib counts."""
+    if n_cpus is not None:
+        _pretend_cpus(n_cpus)
+    threads_of_fits = _record_threads()
+    fitted = [None] * n_fits
+
+    def fit(i):
+        fitted[i] = _fit(n_partitions, n_jobs)
+
+    fits = [threading.Thread(target=fit, args=(i,)) for i in range(n_fits)]
+    for thread in fits:
+        thread.start()
+    for thread in fits:
+        thread.join()
+    return fitted, [len(seen) for seen in threads_of_fits], joblib.cpu_count()
+
+
+def _assert_serial_bits(fitted, n_partitions):
+    for a, b in zip(_fit(n_partitions, 1), fitted, strict=True):
+        assert_array_equal(a, b)
+
+
+def test_64_threads_on_two_cores_finish_with_the_serial_bits(tmp_path):
+    # 64 CPUs counted, as on a larger machine, and 2 to run on: each thread
+    # spins at the barrier until every one of the 64 has arrived.
+    fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 64, 64, 64)
+    assert n_threads == [64]
+    _assert_serial_bits(fitted[0], 64)
+
+
+def test_n_jobs_minus_one_runs_a_thread_per_cpu(tmp_path):
+    fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 100, -1, 48)
+    assert n_threads == [48]
+    _assert_serial_bits(fitted[0], 100)
+
+
+def test_fits_side_by_side_each_run_on_threads_of_their_own(tmp_path):
+    # Each fit's helpers would wait forever behind the other's, were they
+    # queued on one pool.
+    fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 8, 8, 8, 3)
+    assert n_threads == [8, 8, 8]
+    for one in fitted:
+        _assert_serial_bits(one, 8)
+
+
+def _fit_when_no_thread_can_start():
+    """A fit on 4 threads whose third cannot start; then the same fit."""
+    _pretend_cpus(4)
+    submit = ThreadPoolExecutor.submit
+    submitted = []
+
+    def failing_submit(pool, *args):
+        submitted.append(None)
+        if len(submitted) == 2:
+            raise RuntimeError("can't start new thread")
+        return submit(pool, *args)
+
+    ThreadPoolExecutor.submit = failing_submit
+    model = SGDRegressor(n_partitions=4, n_jobs=4, random_state=0)
+    raised = None
+    try:
+        model.fit(*_data())
+    except RuntimeError as error:
+        raised = str(error)
+    ThreadPoolExecutor.submit = submit
+    fitted = hasattr(model, "coef_")
+    return raised, fitted, _attributes(model.fit(*_data()))
+
+
+def test_a_helper_that_cannot_start_releases_the_others(tmp_path):
+    raised, fitted, attributes = _in_a_new_process(
+        tmp_path, _fit_when_no_thread_can_start
+    )
+    assert raised == "can't start new thread"
+    assert not fitted
+    reference = SGDRegressor(n_partitions=4, n_jobs=1, random_state=0)
+    for a, b in zip(_attributes(reference.fit(*_data())), attributes, strict=True):
+        assert_array_equal(a, b)
+
+
+def _fit_until_interrupted():
+    """Partial fits on 2 threads until a Ctrl-C; then whether the model is
+    that of the calls that ended, and whether a fit after it runs."""
+    X, y = _regression(np.random.default_rng(0), 200_000, 20)
+    model = SGDRegressor(n_partitions=2, n_jobs=2, random_state=0).partial_fit(X, y)
+    try:
+        print("fitting", flush=True)
+        while True:
+            model.partial_fit(X, y)
+    except KeyboardInterrupt:
+        pass
+    serial = SGDRegressor(n_partitions=2, n_jobs=1, random_state=0)
+    for _ in range(int(model.t_ - 1) // X.shape[0]):
+        serial.partial_fit(X, y)
+    again = clone(model).fit(X[:1000], y[:1000])
+    return [
+        all(a.tobytes() == b.tobytes() for a, b in zip(*pair, strict=True))
+        for pair in [
+            (_attributes(model), _attributes(serial)),
+            (_attributes(again), _attributes(clone(serial).fit(X[:1000], y[:1000]))),
+        ]
+    ]
+
+
+def test_ctrl_c_stops_a_fit_on_threads_and_leaves_the_model():
+    code = (
+        f"import sys; sys.path.insert(0, {TESTS!r}); import test_local_sgd as tests; "
+        f"print(*tests._fit_until_interrupted(), flush=True)"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    ) as child:
+        try:
+            assert select.select([child.stdout], [], [], HANG)[0], "no fit started"
+            assert child.stdout.readline() == "fitting\n"
+            child.send_signal(signal.SIGINT)
+            out, _ = child.communicate(timeout=HANG)
+        finally:
+            child.kill()
+    assert out.split() == ["True", "True"]
 
 
 def _wait(flags, n_threads, barrier, seconds=60):

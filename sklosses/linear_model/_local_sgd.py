@@ -28,6 +28,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -50,33 +51,51 @@ MODEL_ARRAYS = ("coef", "intercept", "avg_coef", "avg_intercept", "l1_q")
 # Gives the core to another thread, if one is waiting for it (not on Windows).
 _yield_core = getattr(os, "sched_yield", lambda: time.sleep(0))
 
-# The threads that run partitions beside the calling thread, kept for the
-# process: a fit of many small epochs would otherwise pay for starting
-# threads at every epoch. The pool starts a thread whenever none is idle (up
-# to its maximum), so that two fits side by side each get theirs rather than
-# wait for the other's epoch. A forked child (joblib's multiprocessing
-# backend) has none of its parent's threads, and would wait forever on
-# them: it starts without the pool.
-_POOL = None
-_POOL_LOCK = threading.Lock()
+# The barrier needs every helper of an epoch running at once: a helper queued
+# in a pool bounded below the epoch's helpers, or busy with another fit's,
+# would wait behind threads that wait for it, forever. So an epoch runs its
+# helpers on a pool of its own, of exactly their number, whose earlier tasks
+# have all ended: each finds an idle worker. The pools no epoch holds are
+# kept, by size, for the process: starting threads at every fit (a search,
+# a stream of partial_fit calls) would cost more than a small epoch. A forked
+# child (joblib's multiprocessing backend) has none of its parent's threads,
+# and would wait forever on them: it starts without the pools.
+_IDLE_POOLS = {}
+_IDLE_POOLS_LOCK = threading.Lock()
 
 
-def _forget_pool():
-    global _POOL, _POOL_LOCK
-    _POOL = None
-    _POOL_LOCK = threading.Lock()
+def _forget_pools():
+    global _IDLE_POOLS_LOCK
+    _IDLE_POOLS.clear()
+    _IDLE_POOLS_LOCK = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=_forget_pool)
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
-def _pool():
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(thread_name_prefix="sklosses-partition")
-        return _POOL
+@contextmanager
+def _helper_pool(n_threads):
+    """A ``ThreadPoolExecutor`` of ``n_threads`` idle threads, which no one
+    else uses until the block ends, and a list for the ``n_threads`` tasks
+    submitted to it: the pool is kept for later only if they all ended."""
+    if n_threads == 0:  # the calling thread runs every share
+        yield None, []
+        return
+    with _IDLE_POOLS_LOCK:
+        idle = _IDLE_POOLS.setdefault(n_threads, [])
+        pool = idle.pop() if idle else None
+    if pool is None:
+        pool = ThreadPoolExecutor(n_threads, "sklosses-partition")
+    tasks = []
+    try:
+        yield pool, tasks
+    finally:
+        if len(tasks) == n_threads and all(task.done() for task in tasks):
+            with _IDLE_POOLS_LOCK:
+                _IDLE_POOLS.setdefault(n_threads, []).append(pool)
+        else:  # a task that did not start, or left running (a second Ctrl-C)
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _stacked_copies(array, n_copies):
@@ -142,9 +161,7 @@ class Partitions:
     def __init__(self, sgd_epoch, n_partitions, threads):
         self.sgd_epoch = sgd_epoch
         self.n_partitions = n_partitions
-        # The calling thread runs shares too, beside threads - 1 of a pool.
         self.threads = max(1, min(threads, n_partitions))
-        self._pool = _pool() if self.threads > 1 else None
         self._copies_of = None
 
     def _rounds(self, order, t, average, averaging, n_weights):
@@ -212,13 +229,20 @@ class Partitions:
                 raise
             return u
 
-        helpers = [self._pool.submit(thread, k) for k in range(1, self.threads)]
-        try:
-            l1_u = thread(0)
-        except _Aborted:
-            pass  # a helper failed: its error is raised below
-        finally:
-            wait(helpers)
+        with _helper_pool(self.threads - 1) as (pool, helpers):
+            try:
+                for k in range(1, self.threads):
+                    helpers.append(pool.submit(thread, k))
+                l1_u = thread(0)
+            except _Aborted:
+                pass  # a helper failed: its error is raised below
+            except BaseException:
+                # A helper that could not start (no thread to be had) would
+                # leave those that did waiting for it at their barrier.
+                _threads.abort(flags, self.threads)
+                raise
+            finally:
+                wait(helpers)
         for helper in helpers:
             if not isinstance(helper.exception(), _Aborted | None):
                 raise helper.exception()
