@@ -313,22 +313,26 @@ def _pretend_cpus(n_cpus):
 
 
 def _record_threads():
-    """For each local SGD fit from now on, a set that receives the threads
-    that run its shares."""
+    """For each local SGD fit from now on, a list that receives, for each
+    epoch, the set of threads that ran its shares."""
     threads_of_fits = []
-    init = Partitions.__init__
+    init, epoch = Partitions.__init__, Partitions.epoch
 
     def recording_init(self, sgd_epoch, n_partitions, threads):
-        seen = set()
-        threads_of_fits.append(seen)
+        self.threads_of_epochs = []
+        threads_of_fits.append(self.threads_of_epochs)
 
-        def recording_epoch(**arguments):
-            seen.add(threading.get_ident())
+        def recording_sgd_epoch(**arguments):
+            self.threads_of_epochs[-1].add(threading.get_ident())
             return sgd_epoch(**arguments)
 
-        init(self, recording_epoch, n_partitions, threads)
+        init(self, recording_sgd_epoch, n_partitions, threads)
 
-    Partitions.__init__ = recording_init
+    def recording_epoch(self, **arguments):
+        self.threads_of_epochs.append(set())
+        return epoch(self, **arguments)
+
+    Partitions.__init__, Partitions.epoch = recording_init, recording_epoch
     return threads_of_fits
 
 
@@ -347,7 +351,7 @@ def _fit(n_partitions, n_jobs):
 def _fits_side_by_side(n_partitions, n_jobs, n_cpus=None, n_fits=1):
     """The fitted attributes of ``n_fits`` fits run at once in threads (with
     joblib counting ``n_cpus`` CPUs), how many threads ran each one's
-    shares, and the CPUs joblib counts."""
+    shares at each epoch, and the CPUs joblib counts."""
     if n_cpus is not None:
         _pretend_cpus(n_cpus)
     threads_of_fits = _record_threads()
@@ -361,7 +365,8 @@ def _fits_side_by_side(n_partitions, n_jobs, n_cpus=None, n_fits=1):
         thread.start()
     for thread in fits:
         thread.join()
-    return fitted, [len(seen) for seen in threads_of_fits], joblib.cpu_count()
+    n_threads = [{len(seen) for seen in epochs} for epochs in threads_of_fits]
+    return fitted, n_threads, joblib.cpu_count()
 
 
 def _assert_serial_bits(fitted, n_partitions):
@@ -373,13 +378,13 @@ def test_64_threads_on_two_cores_finish_with_the_serial_bits(tmp_path):
     # 64 CPUs counted, as on a larger machine, and 2 to run on: each thread
     # spins at the barrier until every one of the 64 has arrived.
     fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 64, 64, 64)
-    assert n_threads == [64]
+    assert n_threads == [{64}]
     _assert_serial_bits(fitted[0], 64)
 
 
 def test_n_jobs_minus_one_runs_a_thread_per_cpu(tmp_path):
     fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 100, -1, 48)
-    assert n_threads == [48]
+    assert n_threads == [{48}]
     _assert_serial_bits(fitted[0], 100)
 
 
@@ -387,7 +392,7 @@ def test_fits_side_by_side_each_run_on_threads_of_their_own(tmp_path):
     # Each fit's helpers would wait forever behind the other's, were they
     # queued on one pool.
     fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 8, 8, 8, 3)
-    assert n_threads == [8, 8, 8]
+    assert n_threads == [{8}] * 3
     for one in fitted:
         _assert_serial_bits(one, 8)
 
