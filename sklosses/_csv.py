@@ -178,11 +178,19 @@ class CSVReader:
         for row in frame.index[missing]:
             if (record := fields.record(row)) is None:
                 return
-            line, count = record
+            line, count, misread = record
             if count < n_columns:
                 raise self.pd.errors.ParserError(
                     f"{self.name}, line {line}: {count} fields where the header "
                     f"has {n_columns}."
+                )
+            if misread:
+                raise self.pd.errors.ParserError(
+                    f"{self.name}, line {line}: pandas drops the empty first field "
+                    "of a row after a blank line ended by a lone carriage return "
+                    "(CR), and reads the other fields one column to the left. "
+                    "Save the file with LF or CRLF line endings"
+                    + self._option("lineterminator", "'\\r'")
                 )
 
     @contextlib.contextmanager
@@ -221,27 +229,28 @@ class CSVReader:
         if found is None:
             return (
                 f"{self.name} is not UTF-8 text ({error}). Re-save it as UTF-8"
-                + self._encoding_hint("its encoding")
+                + self._option("encoding", "its encoding")
             )
         byte, line, rest = found
         try:
             rest.decode("cp1252")
         except UnicodeDecodeError:
-            guess = "Re-save it as UTF-8" + self._encoding_hint("its encoding")
+            guess = "Re-save it as UTF-8" + self._option("encoding", "its encoding")
         else:
             guess = (
                 "It decodes as Windows-1252 (Latin-1): re-save it as UTF-8 (iconv "
-                "-f cp1252 -t utf-8)" + self._encoding_hint("'cp1252'")
+                "-f cp1252 -t utf-8)" + self._option("encoding", "'cp1252'")
             )
         return (
             f"{self.name} is not UTF-8 text: byte 0x{byte:02x} on line {line} is "
             f"not valid UTF-8. {guess}"
         )
 
-    def _encoding_hint(self, encoding):
+    def _option(self, key, value):
+        """The end of a sentence of advice: read it with that option."""
         if self.option_hint is None:
             return "."
-        return f", or read it with {self.option_hint}={{'encoding': {encoding}}}."
+        return f", or read it with {self.option_hint}={{{key!r}: {value}}}."
 
     def _open(self, **options):
         """The source opened again, as pandas opens it (``IOHandles``)."""
@@ -308,9 +317,9 @@ class _FieldCounter:
         self.warned = False
 
     def record(self, row, warn=True):
-        """pandas' line number of data ``row`` (from 0, in increasing order)
-        and its number of fields, or None if they cannot be counted (with a
-        warning if ``warn``)."""
+        """``(line, n_fields, misread)`` of data ``row`` (from 0, asked for in
+        increasing order; see ``_records``), or None if its fields cannot be
+        counted (with a warning if ``warn``)."""
         if self.records is None:
             self.records = self._open()
         if isinstance(self.records, str):
@@ -379,25 +388,32 @@ class _FieldCounter:
 
 
 def _records(lines, dialect, blank):
-    """``(line, n_fields)`` of each record of the text ``lines``.
+    """``(line, n_fields, misread)`` of each record of the text ``lines``.
 
     Lines are numbered as pandas numbers them in its errors: a record counts
     one line however many newlines its quoted fields hold, and a blank line
     one. pandas skips a line of spaces and tabs where a record would start,
     not inside a quoted field, so the csv module is not shown one there.
+    ``misread``: the record follows such a line ended by a lone CR and
+    starts with the separator, an empty first field that pandas' C parser
+    drops (pandas 3.1 and before), reading the fields after it one column to
+    the left.
     """
-    line, at_start = 0, True
+    line, at_start, after_cr = 0, True, False
 
     def unskipped():
-        nonlocal line, at_start
+        nonlocal line, at_start, after_cr
         for text in lines:
             if at_start and not text.strip("\r\n").strip(blank):
                 line += 1
+                after_cr = text.endswith("\r")
                 continue
+            after_cr = after_cr and at_start and text.startswith(dialect["delimiter"])
             at_start = False
             yield text
 
     for fields in csv.reader(unskipped(), **dialect):
         line += 1
         at_start = True
-        yield line, len(fields)
+        yield line, len(fields), after_cr
+        after_cr = False

@@ -1,12 +1,16 @@
 """``iter_csv_chunks`` reads what ``pandas.read_csv`` reads, with its checks."""
 
 import gzip
+import io
 import os
 import re
+import tempfile
 import threading
 
 import numpy as np
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from sklosses import SGDRegressor
@@ -158,3 +162,124 @@ def test_a_named_pipe_is_read_once_through(tmp_path):
 def test_a_missing_file_raises_what_pandas_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         iter_csv_chunks(tmp_path / "missing.csv", "y", 10)
+
+
+# -- The same rows as pandas.read_csv of the whole file -------------------------
+
+# Fields as written: numbers (and missing values), and text with quotes where
+# a reader that counts quotes goes wrong.
+NUMBERS = ["1", "-2.5", "3e2", "0", "1.25", '"4"', "", "NA", "nan"]
+TEXTS = [
+    "plain", "5'11\"", 'screen 15"', "a'b", '"5\'11"""', '"say ""hi"""',
+    '"two\nlines"', '"cr\rline"', '"crlf\r\nline"', '""', '"a{sep}b"',
+]  # fmt: skip
+HEADS = ["label", 'screen 15"', "5'11\""]
+
+
+@st.composite
+def csv_files(draw):
+    """A CSV file, and what pandas makes of it.
+
+    Returns ``(data, sep, names, text_column, wrong_row, line)``: the file's
+    bytes, its separator, the header's names, the position of the column of
+    text, and the position in the file of the row with a field too few or
+    too many, if any, with the line number pandas gives it (blank lines and
+    records count one line each, however many newlines a record holds).
+    """
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    n_columns = draw(st.integers(2, 4))
+    text_column = draw(st.integers(0, n_columns - 1))
+    names = [f"x{k}" for k in range(n_columns)]
+    names[text_column] = draw(st.sampled_from(HEADS))
+    atom = {True: st.sampled_from(TEXTS), False: st.sampled_from(NUMBERS)}
+    rows = draw(
+        st.lists(
+            st.tuples(*(atom[k == text_column] for k in range(n_columns))),
+            min_size=1, max_size=12,
+        )
+    )  # fmt: skip
+    rows = [[field.format(sep=sep) for field in row] for row in rows]
+    wrong = draw(st.sampled_from([None, "short", "long"]))
+    wrong_row = draw(st.integers(0, len(rows) - 1)) if wrong else None
+    if wrong == "short":
+        rows[wrong_row].pop()
+        if not rows[wrong_row][0].strip(" \t"):
+            rows[wrong_row][0] = "1"  # not a blank line, which pandas skips
+    elif wrong == "long":
+        rows[wrong_row].append("9")
+    blank = st.sampled_from(["", " "] if sep == "\t" else ["", " ", "\t"])
+    lines = [*draw(st.lists(blank, max_size=2)), sep.join(names)]
+    line = None
+    for k, row in enumerate(rows):
+        lines += draw(st.lists(blank, max_size=1))
+        if end == "\r" and not lines[-1].strip(" \t") and not row[0]:
+            row[0] = "0"  # pandas misreads it (see the test below)
+        lines.append(sep.join(row))
+        if k == wrong_row:
+            line = len(lines)
+    text = end.join(lines) + draw(st.sampled_from([end, ""]))
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    return (bom + text).encode(), sep, names, text_column, wrong_row, line
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    file=csv_files(),
+    gzipped=st.booleans(),
+    chunk_size=st.integers(1, 4),
+    target_is_text=st.booleans(),
+)
+def test_chunks_hold_the_rows_pandas_reads_from_the_whole_file(
+    file, gzipped, chunk_size, target_is_text
+):
+    data, sep, names, text_column, wrong_row, line = file
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "data.csv.gz" if gzipped else "data.csv")
+        with (gzip.open if gzipped else open)(path, "wb") as out:
+            out.write(data)
+        numeric = [name for k, name in enumerate(names) if k != text_column]
+        text_target = target_is_text and wrong_row is None  # no other error
+        target = names[text_column] if text_target else numeric[-1]
+        features = [name for name in numeric if name != target]
+        options = dict(sep=sep, columns=features)
+        if wrong_row is not None:
+            # pandas reads a row with a field too few, and a first row with
+            # one too many; both are errors here, that name their line.
+            event("a row of the wrong length")
+            message = rf"data.csv(.gz)?, line {line}: \d fields where the header"
+            with pytest.raises(ParserError, match=message):
+                _read(path, target, chunk_size, **options)
+            return
+        whole = pd.read_csv(path, sep=sep)
+        first = pd.read_csv(path, sep=sep, nrows=chunk_size)
+        numbers = pd.api.types.is_numeric_dtype
+        if numbers(first[target]) and not numbers(whole[target]):
+            event("numbers, then text")
+            with pytest.raises(ValueError, match="numbers in its first rows and text"):
+                _read(path, target, chunk_size, **options)
+            return
+        chunks, X, y = _read(path, target, chunk_size, **options)
+    assert [len(c) for _, c in chunks[:-1]] == [chunk_size] * (len(chunks) - 1)
+    assert_array_equal(X, whole[features].to_numpy(np.float64))
+    event("labels" if not numbers(whole[target]) else "numbers")
+    if not numbers(whole[target]):  # labels, as written
+        whole = pd.read_csv(io.BytesIO(data), sep=sep, dtype={target: str})
+    expected = whole[target].to_numpy(object)
+    assert_array_equal(pd.isna(y), pd.isna(expected))
+    assert list(y[~pd.isna(y)]) == list(expected[~pd.isna(expected)])
+
+
+def test_a_row_pandas_misreads_after_a_blank_line_ended_by_cr_is_an_error(tmp_path):
+    # pandas' C parser drops an empty first field after a skipped line that a
+    # lone CR ends, and reads the row shifted one column to the left.
+    path = tmp_path / "old_mac.csv"
+    path.write_bytes(b"x,label,y\r1,a,2\r\r,b,3\r")
+    assert pd.read_csv(path)["label"].tolist() == ["a", "3"]  # shifted
+    with pytest.raises(ParserError, match="line 4: pandas drops the empty first"):
+        list(iter_csv_chunks(path, "y", 1, columns=["x"]))
+    ((X, y),) = iter_csv_chunks(
+        path, "y", 10, columns=["x"], read_csv_kwargs={"lineterminator": "\r"}
+    )
+    assert_array_equal(X.ravel(), [1, np.nan])
+    assert_array_equal(y, [2, 3])
