@@ -382,6 +382,15 @@ def test_64_threads_on_two_cores_finish_with_the_serial_bits(tmp_path):
     _assert_serial_bits(fitted[0], 64)
 
 
+@pytest.mark.parametrize("n_partitions, n_jobs", [(8, 8), (64, 64), (64, -1)])
+def test_threads_are_capped_at_the_cpus(tmp_path, n_partitions, n_jobs):
+    fitted, n_threads, n_cpus = _in_a_new_process(
+        tmp_path, _fits_side_by_side, n_partitions, n_jobs
+    )
+    assert n_threads == [{min(n_partitions, n_cpus)}]
+    _assert_serial_bits(fitted[0], n_partitions)
+
+
 def test_n_jobs_minus_one_runs_a_thread_per_cpu(tmp_path):
     fitted, n_threads, _ = _in_a_new_process(tmp_path, _fits_side_by_side, 100, -1, 48)
     assert n_threads == [{48}]

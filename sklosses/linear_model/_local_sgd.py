@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
+from joblib import cpu_count
 
 from .._engine import _threads
 
@@ -154,14 +155,20 @@ class _Aborted(Exception):
 
 class Partitions:
     """Run the engine's epochs as local SGD over ``n_partitions`` shares,
-    on ``threads`` threads (one: in turn, in the calling thread). With one
-    partition, :meth:`epoch` is the engine's ``sgd_epoch`` itself.
+    on ``threads`` threads at most, and no more than the partitions or the
+    CPUs (``joblib.cpu_count``); one: in turn, in the calling thread. The
+    result is the same on any number of threads. With one partition,
+    :meth:`epoch` is the engine's ``sgd_epoch`` itself.
     """
 
     def __init__(self, sgd_epoch, n_partitions, threads):
         self.sgd_epoch = sgd_epoch
         self.n_partitions = n_partitions
         self.threads = max(1, min(threads, n_partitions))
+        if self.threads > 1:
+            # Threads spinning at a barrier beyond the CPUs would only take
+            # turns on them; a thread runs several partitions' shares alike.
+            self.threads = min(self.threads, cpu_count())
         self._copies_of = None
 
     def _rounds(self, order, t, average, averaging, n_weights):
