@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 
 import numba
+import numba.core.caching as caching
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -33,14 +34,18 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import sklosses
+from sklosses import SGDRegressor
 from sklosses._engine import _cache
 from sklosses._engine._cache import CacheWarning, Uncacheable, cache_in, fingerprint
+from sklosses.losses import Loss
 
 
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
-    """Each test sees the warnings that are given once per process."""
+    """Each test sees the warnings that are given once per process, and a
+    cache that no failure of numba's has turned off."""
     monkeypatch.setattr(_cache, "_warned", set())
+    monkeypatch.setattr(_cache, "_disabled", None)
 
 
 def _double(x):
@@ -163,6 +168,110 @@ def test_without_a_writable_location_functions_compile_in_memory(tmp_path):
         assert functions[1](np.arange(8.0)) == 5.0
     assert len(record) == 1
     assert not list(tmp_path.rglob("*.nb*"))
+
+
+# -- numba's internals, moved ----------------------------------------------
+
+
+def _raises(*args, **kwargs):
+    raise KeyError("moved")  # neither the RuntimeError nor the OSError of old
+
+
+def _other_arguments(self, path, name, stamp):
+    raise AssertionError("numba's own call would fail first")
+
+
+# Changes a numba release could make to the private classes extended here,
+# found when the first function is cached or at a call; and the warning.
+UNCACHED = "sklosses cannot cache its compiled code: numba"
+MOVED_INTERNALS = {
+    "_CacheLocator deleted": (caching, "_CacheLocator", None, UNCACHED),
+    "IndexDataCacheFile deleted": (caching, "IndexDataCacheFile", None, UNCACHED),
+    "_load_data deleted": (caching.IndexDataCacheFile, "_load_data", None, UNCACHED),
+    "FunctionCache raises": (caching.FunctionCache, "__init__", _raises, UNCACHED),
+    "IndexDataCacheFile takes other arguments": (
+        caching.IndexDataCacheFile,
+        "__init__",
+        _other_arguments,
+        UNCACHED,
+    ),
+    "_index_key raises": (caching.Cache, "_index_key", _raises, UNCACHED),
+    "saving raises": (caching.IndexDataCacheFile, "save", _raises, UNCACHED),
+    # What fails in rebuilding an entry is the entry's: it is compiled again.
+    "rebuild raises": (
+        caching.CompileResultCacheImpl,
+        "rebuild",
+        _raises,
+        "could not be loaded .*KeyError.* compiled again",
+    ),
+}
+
+
+@pytest.fixture
+def numba_cache_again():
+    """numba's cache classes extended anew, for the test and after it."""
+    _cache._numba_cache.cache_clear()
+    yield
+    _cache._numba_cache.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "owner, name, replacement, message",
+    MOVED_INTERNALS.values(),
+    ids=MOVED_INTERNALS,
+)
+def test_with_numba_internals_moved_functions_compile_in_memory(
+    tmp_path, monkeypatch, numba_cache_again, owner, name, replacement, message
+):
+    cached(_double, tmp_path)(1.0)  # an entry to load, if loading goes so far
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))  # user losses
+    if replacement is None:
+        monkeypatch.delattr(owner, name)
+    else:
+        monkeypatch.setattr(owner, name, replacement)
+    _cache._numba_cache.cache_clear()  # as in a process that starts so
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        functions = [cached(f, tmp_path) for f in (_double, _sixth)]
+        assert functions[0](1.0) == 2.0
+        assert functions[0](1) == 2.0  # a second signature
+        assert functions[1](np.arange(8.0)) == 5.0
+        directory = _cache.user_cache_directory(_function())
+        if directory is not None:  # as a user's loss is compiled
+            assert cached(_THRICE, directory)(1.0) == 3.0
+    (warning,) = [w for w in record if w.category is CacheWarning]
+    assert re.search(message, str(warning.message))
+
+
+class _UndefinedNameLoss(Loss):
+    @staticmethod
+    def sample_loss(y, raw, params):
+        return undefined_name * raw  # noqa: F821
+
+    @staticmethod
+    def sample_gradient(y, raw, params):
+        return raw - y
+
+
+def test_with_numba_internals_moved_a_loss_numba_cannot_compile_says_why(
+    monkeypatch, numba_cache_again
+):
+    # The fallback is for numba's cache; the user's code fails as before.
+    monkeypatch.delattr(caching, "_CacheLocator")
+    _cache._numba_cache.cache_clear()
+    model = SGDRegressor(loss=_UndefinedNameLoss())
+    with pytest.warns(CacheWarning, match="cannot cache its compiled code: numba"):
+        with pytest.raises(TypeError, match="(?s)numba cannot compile.*undefined"):
+            model.fit(np.zeros((4, 2)), np.zeros(4))
+    assert not hasattr(model, "coef_")
+
+
+def test_a_dispatcher_numba_no_longer_lets_cache_is_said_at_once():
+    # Without the attribute numba's dispatcher reads its cache from, no
+    # compilation would ever warn.
+    dispatcher = types.SimpleNamespace(py_func=_double, targetoptions={})
+    with pytest.warns(CacheWarning, match="has no _cache"):
+        assert cache_in(dispatcher) is dispatcher
 
 
 # -- the fingerprint of a user's functions ------------------------------------
@@ -678,3 +787,86 @@ def test_losses_loaded_from_two_caches_keep_their_own_constants(tmp_path):
     (builtin,), (user,) = run("builtin"), run("user")
     assert builtin[1] != user[1]
     assert run("builtin", "user") == [builtin, user]  # both loaded from caches
+
+
+MOVED_BEFORE_IMPORT = textwrap.dedent(
+    """
+    import json
+    import sys
+    import warnings
+
+    import numba.core.caching as caching
+    import numpy as np
+
+    def raises(*args, **kwargs):
+        raise TypeError("moved")
+
+    move = sys.argv[1]
+    if move == "_CacheLocator renamed":
+        caching._Locator = caching._CacheLocator
+        del caching._CacheLocator
+    elif move == "FunctionCache raises":
+        caching.FunctionCache.__init__ = raises
+    elif move == "IndexDataCacheFile deleted":
+        del caching.IndexDataCacheFile
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        import sklosses
+        from user_losses import TheLoss
+
+        X = np.random.default_rng(0).normal(size=(100, 3))
+        y = X @ [1.0, -2.0, 0.5]
+        fits = [
+            sklosses.SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
+            .fit(X, y)
+            .coef_.tolist()
+            for loss in ("squared_error", TheLoss())
+        ]
+    messages = [str(w.message) for w in record if w.category.__name__ == "CacheWarning"]
+    print(json.dumps({"coef": fits, "warnings": messages}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_with_numba_internals_moved_before_import_sklosses_trains_uncached(
+    tmp_path,
+):
+    # A numba release without the classes extended here, or with other ones:
+    # the import and the fits, built-in and user's loss, work as before,
+    # compiled in memory, with one warning.
+    (tmp_path / "user_losses.py").write_text(LOSS)
+    script = tmp_path / "moved.py"
+    script.write_text(MOVED_BEFORE_IMPORT)
+    isolated = dict(os.environ)
+    isolated.update(
+        NUMBA_CACHE_DIR=str(tmp_path / "numba"), XDG_CACHE_HOME=str(tmp_path / "xdg")
+    )
+
+    def start(move, env):
+        return subprocess.Popen(
+            [sys.executable, str(script), move],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+
+    moves = [
+        "_CacheLocator renamed",
+        "FunctionCache raises",
+        "IndexDataCacheFile deleted",
+    ]
+    # The reference loads from this process's caches, as a fit normally does.
+    processes = [start("nothing", dict(os.environ))]
+    processes += [start(move, isolated) for move in moves]
+    results = []
+    for process in processes:
+        stdout, stderr = process.communicate()
+        assert process.returncode == 0, stderr
+        results.append(json.loads(stdout))
+    reference, *moved = results
+    for move, result in zip(moves, moved, strict=True):
+        assert result["coef"] == reference["coef"], move
+        (warning,) = result["warnings"]
+        assert "cannot cache its compiled code: numba" in warning, move
+    assert not list(tmp_path.rglob("*.nb*"))

@@ -3,13 +3,15 @@
 A first fit compiles the SGD loop for seconds; later processes load it from
 numba's disk cache in milliseconds. numba's ``cache=True`` files a function
 beside its source, keyed on its own bytecode and its file's content. The
-engine needs four things more, which the functions here add:
+engine needs five things more, which the functions here add:
 
 1. **The whole key.** numba's key leaves out the code a function inlines from
-   other files (the loss kernels, into the loop) and the settings that change
-   the machine code: code compiled under ``NUMBA_BOUNDSCHECK=1`` was loaded
-   unchecked in the next process, and the reverse. Entries here are also
-   keyed on the engine's source, the compile options and those settings.
+   other files (the loss kernels, into the loop), the constants of its own
+   code, and the settings that change the machine code: code compiled under
+   ``NUMBA_BOUNDSCHECK=1`` was loaded unchecked in the next process, and the
+   reverse. Entries here are also keyed on the engine's source, the
+   function's code with its constants and defaults, the compile options and
+   those settings.
 2. **Recovery.** With a truncated or garbled cache file, numba raises on
    every later call, and it would hand garbled machine code to LLVM. Data
    files here carry a checksum; an entry that fails to load or holds another
@@ -30,6 +32,13 @@ engine needs four things more, which the functions here add:
    versions of Python, NumPy, numba and the engine. An edited loss gets a
    new directory; a stale loop is never loaded. A value the fingerprint
    cannot encode without ambiguity makes the loss compile in memory.
+5. **numba's internals fenced.** The classes extended here are numba's
+   private ones (``numba.core.caching``), which any release may move. They
+   are read when the first function is cached, not when this module is
+   imported, and checked for what is used of them; whatever fails there or
+   later (a class gone, a method renamed, a constructor that raises) makes
+   every function compile in memory, with one warning per process.
+   ``import sklosses`` and every fit work with any numba.
 """
 
 import contextlib
@@ -48,16 +57,7 @@ from pathlib import Path
 import llvmlite
 import numba as nb
 import numpy as np
-from numba.core import config, sigutils
-from numba.core.caching import (
-    CompileResultCacheImpl,
-    FunctionCache,
-    IndexDataCacheFile,
-    NullCache,
-    _CacheLocator,
-)
 from numba.extending import is_jitted
-from numba.misc.appdirs import AppDirs
 
 try:
     import fcntl
@@ -68,6 +68,11 @@ CHECKSUM_SIZE = hashlib.sha256().digest_size
 NO_LOCATION_ADVICE = (
     "Each new process compiles it again (a few seconds for a first fit); set "
     "the environment variable NUMBA_CACHE_DIR to a writable directory to cache it."
+)
+UNCACHEABLE_ADVICE = "It compiles again in each new process (a few seconds)."
+INTERNALS_ADVICE = (
+    "Each new process compiles it again (a few seconds for a first fit); with "
+    "a numba release sklosses supports, the compiled code is cached."
 )
 
 
@@ -84,6 +89,20 @@ def _warn_once(topic, message):
         warnings.warn(message, CacheWarning, stacklevel=3)
 
 
+def _warn_uncached(reason, advice):
+    """The one warning of a process whose compiled code is not cached."""
+    _warn_once(
+        "uncached", f"sklosses cannot cache its compiled code: {reason}. {advice}"
+    )
+
+
+def _internals_failed(error):
+    return (
+        f"numba {nb.__version__}'s cache is not what sklosses extends "
+        f"({type(error).__name__}: {error})"
+    )
+
+
 def _engine_id():
     """A digest of the engine's source: what every compiled function is made of."""
     digest = hashlib.sha256()
@@ -98,6 +117,7 @@ ENGINE_ID = _engine_id()
 
 def _settings():
     """numba's settings that change the machine code but not numba's key."""
+    config = nb.config
     return config.BOUNDSCHECK, int(config.OPT), config.DEBUGINFO_DEFAULT
 
 
@@ -113,6 +133,10 @@ def cached_njit(**options):
 def cache_in(dispatcher, directory=None):
     """Cache ``dispatcher``'s compilations on disk; return it.
 
+    Whatever stops that (no writable location, numba's internals not those
+    extended here) leaves ``dispatcher`` compiling in memory, with one
+    warning per process at the first compilation.
+
     Parameters
     ----------
     dispatcher : numba Dispatcher
@@ -120,13 +144,34 @@ def cache_in(dispatcher, directory=None):
         Where to cache. By default where numba would: beside the source, or
         in the user's cache directory when that is read-only.
     """
+    if not hasattr(dispatcher, "_cache"):
+        # numba would never consult a cache set here: say so now.
+        _warn_uncached(
+            _internals_failed(AttributeError("a dispatcher has no _cache")),
+            INTERNALS_ADVICE,
+        )
+        return dispatcher
+    dispatcher._cache = _engine_cache(dispatcher, directory)
+    return dispatcher
+
+
+def _engine_cache(dispatcher, directory):
+    classes, error = _numba_cache()
+    if error is not None:
+        return _Uncached(_internals_failed(error), INTERNALS_ADVICE)
     try:
-        dispatcher._cache = EngineCache(
+        return classes.EngineCache(
             dispatcher.py_func, dispatcher.targetoptions, directory
         )
-    except (RuntimeError, OSError, Uncacheable) as error:  # "no locator available"
-        dispatcher._cache = _Uncached(f"{type(error).__name__}: {error}")
-    return dispatcher
+    except Uncacheable as error:
+        return _Uncached(str(error), UNCACHEABLE_ADVICE)
+    except Exception as error:
+        # numba raises RuntimeError("cannot cache function ...: no locator
+        # available") where no directory is writable; this module, OSError.
+        if isinstance(error, OSError) or "no locator" in str(error):
+            reason = f"{type(error).__name__}: {error}"
+            return _Uncached(reason, NO_LOCATION_ADVICE)
+        return _Uncached(_internals_failed(error), INTERNALS_ADVICE)
 
 
 def _canonical(option):
@@ -140,75 +185,189 @@ class CorruptEntry(Exception):
     """A cache entry that must not be loaded."""
 
 
-class EngineCache(FunctionCache):
-    """numba's per-function cache, with the whole key and recovery."""
+# Set, with its reason, when numba's cache failed in a way no entry
+# explains: no function of the process is cached after that.
+_disabled = None
 
-    def __init__(self, py_func, options, directory=None):
-        self._options = tuple(sorted((k, _canonical(v)) for k, v in options.items()))
-        self._code = _code_key(py_func)
-        if directory is not None:
-            self._impl_class = functools.partial(_DirectoryImpl, directory=directory)
-        super().__init__(py_func)
-        self._cache_file = _CheckedCacheFile(
-            cache_path=self._cache_path,
-            filename_base=self._impl.filename_base,
-            source_stamp=self._cache_file._source_stamp,
-        )
 
-    def _index_key(self, sig, codegen):
-        key = super()._index_key(sig, codegen)
-        return (*key, ENGINE_ID, self._options, _settings(), self._code)
+def _disable(error):
+    global _disabled
+    _disabled = _internals_failed(error)
+    _warn_uncached(_disabled, INTERNALS_ADVICE)
 
-    def load_overload(self, sig, target_context):
-        try:
-            cres = super().load_overload(sig, target_context)
-            args, _ = sigutils.normalize_signature(sig)
-            if cres is not None and tuple(cres.signature.args) != tuple(args):
-                raise CorruptEntry(f"it holds {cres.signature}, not {args}")
-        except Exception as error:  # whatever is wrong, compiling again is right
-            self._discard(error)
-            return None
-        return cres
 
-    def save_overload(self, sig, data):
-        try:
-            self._impl.locator.ensure_cache_path()
-            with _locked(self._cache_file._index_path):
-                super().save_overload(sig, data)
-        except Exception as error:  # a cache that cannot be written is no error
+def _require(cls, *names):
+    missing = [name for name in names if not hasattr(cls, name)]
+    if missing:
+        raise AttributeError(f"{cls.__qualname__} has no {', '.join(missing)}")
+
+
+@functools.cache
+def _numba_cache():
+    """numba's cache classes, extended for the engine: (classes, None), or
+    (None, the exception that stopped their extension)."""
+    try:
+        return _extend_numba_cache(), None
+    except Exception as error:  # numba does not promise these classes
+        return None, error
+
+
+def _extend_numba_cache():
+    from numba.core import caching, sigutils
+    from numba.misc.appdirs import AppDirs
+
+    # All that is used of numba's classes below, besides their constructors.
+    _require(caching.FunctionCache, "_impl_class", "_index_key", "save_overload")
+    _require(
+        caching.CompileResultCacheImpl,
+        "get_filename_base",
+        "filename_base",
+        "locator",
+        "rebuild",
+    )
+    _require(
+        caching.IndexDataCacheFile,
+        "load",
+        "save",
+        "_load_data",
+        "_save_data",
+        "_dump",
+        "_open_for_write",
+        "_data_path",
+    )
+    _require(caching._CacheLocator, "ensure_cache_path")
+    _require(sigutils, "normalize_signature")
+
+    class EngineCache(caching.FunctionCache):
+        """numba's per-function cache, with the whole key and recovery."""
+
+        def __init__(self, py_func, options, directory=None):
+            self._options = tuple(
+                sorted((k, _canonical(v)) for k, v in options.items())
+            )
+            self._code = _code_key(py_func)
+            if directory is not None:
+                self._impl_class = functools.partial(DirectoryImpl, directory=directory)
+            super().__init__(py_func)
+            impl = self._impl
+            if directory is not None and not isinstance(impl.locator, DirectoryLocator):
+                raise TypeError(
+                    f"numba cached {py_func.__qualname__} with its own locator"
+                )
+            if not isinstance(self._cache_file, caching.IndexDataCacheFile):
+                raise TypeError(
+                    f"numba's cache file is a {type(self._cache_file).__name__}"
+                )
+            self._cache_file = CheckedCacheFile(
+                cache_path=self.cache_path,
+                filename_base=impl.filename_base,
+                source_stamp=impl.locator.get_source_stamp(),
+            )
+            self._index_path = self._cache_file._index_path
+
+        def _index_key(self, sig, codegen):
+            key = super()._index_key(sig, codegen)
+            return (*key, ENGINE_ID, self._options, _settings(), self._code)
+
+        def load_overload(self, sig, target_context):
+            # numba's own load, with what fails told apart: the key (numba's
+            # internals: nothing is cached any more) or the entry (discarded).
+            if _disabled is not None:
+                return None
+            try:
+                target_context.refresh()
+                key = self._index_key(sig, target_context.codegen())
+                args, _ = sigutils.normalize_signature(sig)
+            except Exception as error:
+                _disable(error)
+                return None
+            try:
+                data = self._cache_file.load(key)
+                if data is None:
+                    return None
+                cres = self._impl.rebuild(target_context, data)
+                if tuple(cres.signature.args) != tuple(args):
+                    raise CorruptEntry(f"it holds {cres.signature}, not {args}")
+            except Exception as error:  # whatever is wrong, compiling again is right
+                # On Windows another process may hold the file: numba passes.
+                if os.name != "nt" or not isinstance(error, PermissionError):
+                    self._discard(error)
+                return None
+            return cres
+
+        def save_overload(self, sig, data):
+            if _disabled is not None:
+                return
+            try:
+                self._impl.locator.ensure_cache_path()
+                with _locked(self._index_path):
+                    super().save_overload(sig, data)
+            except OSError as error:  # a cache that cannot be written is no error
+                _warn_once(
+                    ("save", self.cache_path),
+                    f"sklosses could not cache compiled code in {self.cache_path} "
+                    f"({type(error).__name__}: {error}). {NO_LOCATION_ADVICE}",
+                )
+            except Exception as error:
+                _disable(error)
+
+        def _discard(self, error):
+            with contextlib.suppress(Exception):
+                os.remove(self._index_path)
             _warn_once(
-                ("save", self._cache_path),
-                f"sklosses could not cache compiled code in {self._cache_path} "
-                f"({type(error).__name__}: {error}). {NO_LOCATION_ADVICE}",
+                "corrupt",
+                f"A cache entry of sklosses' compiled code in {self.cache_path} "
+                f"could not be loaded ({type(error).__name__}: {error}). It was "
+                "discarded and is compiled again.",
             )
 
-    def _discard(self, error):
-        with contextlib.suppress(OSError):
-            os.remove(self._cache_file._index_path)
-        _warn_once(
-            "corrupt",
-            f"A cache entry of sklosses' compiled code in {self._cache_path} "
-            f"could not be loaded ({type(error).__name__}: {error}). It was "
-            "discarded and is compiled again.",
-        )
+    class CheckedCacheFile(caching.IndexDataCacheFile):
+        """Data files that carry a SHA-256 of their content, checked on loading."""
 
+        def _save_data(self, name, data):
+            data = self._dump(data)
+            with self._open_for_write(self._data_path(name)) as f:
+                f.write(hashlib.sha256(data).digest())
+                f.write(data)
 
-class _CheckedCacheFile(IndexDataCacheFile):
-    """Data files that carry a SHA-256 of their content, checked on loading."""
+        def _load_data(self, name):
+            with open(self._data_path(name), "rb") as f:
+                checksum = f.read(CHECKSUM_SIZE)
+                data = f.read()
+            if hashlib.sha256(data).digest() != checksum:
+                raise CorruptEntry(f"{name} does not match its checksum")
+            return pickle.loads(data)
 
-    def _save_data(self, name, data):
-        data = self._dump(data)
-        with self._open_for_write(self._data_path(name)) as f:
-            f.write(hashlib.sha256(data).digest())
-            f.write(data)
+    class DirectoryLocator(caching._CacheLocator):
+        """Everything in one directory, whose name stands for the code's content."""
 
-    def _load_data(self, name):
-        with open(self._data_path(name), "rb") as f:
-            checksum = f.read(CHECKSUM_SIZE)
-            data = f.read()
-        if hashlib.sha256(data).digest() != checksum:
-            raise CorruptEntry(f"{name} does not match its checksum")
-        return pickle.loads(data)
+        def __init__(self, directory, py_file, lineno):
+            self._cache_path = str(directory)
+            self._py_file = py_file  # named in numba's "cannot cache" warnings
+            self._lineno = lineno
+
+        def get_cache_path(self):
+            return self._cache_path
+
+        def get_source_stamp(self):
+            return ""
+
+        def get_disambiguator(self):
+            # numba's: functions of one name on other lines get files of their own.
+            return str(self._lineno)
+
+    class DirectoryImpl(caching.CompileResultCacheImpl):
+        def __init__(self, py_func, directory):
+            self._lineno = py_func.__code__.co_firstlineno
+            self._locator = DirectoryLocator(
+                directory, py_func.__code__.co_filename, self._lineno
+            )
+            self._locator.ensure_cache_path()
+            self._filename_base = self.get_filename_base(
+                py_func.__qualname__, getattr(sys, "abiflags", "")
+            )
+
+    return types.SimpleNamespace(EngineCache=EngineCache, AppDirs=AppDirs)
 
 
 @contextlib.contextmanager
@@ -225,49 +384,33 @@ def _locked(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-class _Uncached(NullCache):
-    """No cache: compile in memory, and say so at the first compilation."""
+class _Uncached:
+    """No cache: compile in memory, and say so at the first compilation.
 
-    def __init__(self, reason):
+    What numba's dispatcher asks of its cache, and no more: none of numba's
+    classes, which may be what failed.
+    """
+
+    cache_path = None
+
+    def __init__(self, reason, advice):
         self._reason = reason
+        self._advice = advice
 
     def load_overload(self, sig, target_context):
-        _warn_once(
-            "uncached",
-            f"sklosses cannot cache its compiled code: {self._reason}. "
-            f"{NO_LOCATION_ADVICE}",
-        )
+        _warn_uncached(self._reason, self._advice)
 
+    def save_overload(self, sig, data):
+        pass
 
-class _DirectoryLocator(_CacheLocator):
-    """Everything in one directory, whose name stands for the code's content."""
+    def enable(self):
+        pass
 
-    def __init__(self, directory, py_file, lineno):
-        self._cache_path = str(directory)
-        self._py_file = py_file  # named in numba's "cannot cache" warnings
-        self._lineno = lineno
+    def disable(self):
+        pass
 
-    def get_cache_path(self):
-        return self._cache_path
-
-    def get_source_stamp(self):
-        return ""
-
-    def get_disambiguator(self):
-        # numba's: functions of one name on other lines get files of their own.
-        return str(self._lineno)
-
-
-class _DirectoryImpl(CompileResultCacheImpl):
-    def __init__(self, py_func, directory):
-        self._lineno = py_func.__code__.co_firstlineno
-        self._locator = _DirectoryLocator(
-            directory, py_func.__code__.co_filename, self._lineno
-        )
-        self._locator.ensure_cache_path()
-        self._filename_base = self.get_filename_base(
-            py_func.__qualname__, getattr(sys, "abiflags", "")
-        )
+    def flush(self):
+        pass
 
 
 def _code_key(function):
@@ -296,23 +439,33 @@ def user_cache_directory(*functions):
     """Where code compiled with a user's ``functions`` is cached, or None.
 
     None, with one warning saying why, when the functions depend on a value
-    that :func:`fingerprint` cannot key: their code then compiles in memory,
-    once per process.
+    that :func:`fingerprint` cannot key, or when numba's cache cannot be
+    extended: their code then compiles in memory, once per process.
     """
+    classes, error = _numba_cache()
+    if error is not None:
+        _warn_uncached(_internals_failed(error), INTERNALS_ADVICE)
+        return None
     name = getattr(functions[0], "__qualname__", "function")
     try:
         digest = fingerprint(*functions)
-    except Uncacheable as reason:
+    except Exception as reason:  # Uncacheable, or an object that fails to say
+        if not isinstance(reason, Uncacheable):
+            reason = f"{type(reason).__name__}: {reason}"
         _warn_once(
             ("uncacheable", name),
-            f"sklosses cannot cache the code compiled for {name}: {reason}. It "
-            "compiles again in each new process (a few seconds).",
+            f"sklosses cannot cache the code compiled for {name}: {reason}. "
+            f"{UNCACHEABLE_ADVICE}",
         )
         return None
-    if config.CACHE_DIR:
-        root = os.path.join(config.CACHE_DIR, "sklosses")
-    else:
-        root = AppDirs(appname="sklosses", appauthor=False).user_cache_dir
+    try:
+        if nb.config.CACHE_DIR:
+            root = os.path.join(nb.config.CACHE_DIR, "sklosses")
+        else:
+            root = classes.AppDirs(appname="sklosses", appauthor=False).user_cache_dir
+    except Exception as error:  # numba's AppDirs is numba's own
+        _warn_uncached(_internals_failed(error), INTERNALS_ADVICE)
+        return None
     label = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
     return os.path.join(root, "user-losses", f"{label}-{digest[:24]}")
 
