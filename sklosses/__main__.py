@@ -31,6 +31,7 @@ examples:
   python -m sklosses
   python -m sklosses houses.csv --target price
   python -m sklosses churn.csv --target churned --cv 10 --plot churn.png
+  python -m sklosses sales.csv.gz --target amount --sep ';'
 
 candidate losses:
   regression:     {regression}; poisson for a count target (non-negative
@@ -60,6 +61,12 @@ def _parser():
     parser.add_argument("data", nargs="?", help="a CSV file with a header line")
     parser.add_argument("--target", help="the column to predict (needed with a file)")
     parser.add_argument(
+        "--sep",
+        default=",",
+        type=_separator,
+        help="the separator of fields (default ','; '\\t' for a tab)",
+    )
+    parser.add_argument(
         "--task",
         choices=["regression", "classification"],
         help="inferred from the target when absent",
@@ -75,6 +82,12 @@ def _parser():
         "--version", action="version", version=f"sklosses {__version__}"
     )
     return parser
+
+
+def _separator(text):
+    """``--sep``: as typed, but for ``\\t``, which a shell passes as two
+    characters, for a tab."""
+    return "\t" if text == "\\t" else text
 
 
 class Progress:
@@ -123,7 +136,7 @@ def _datasets(args, progress):
     if args.target is None:
         raise DataError("--target is needed with a data file: name its column.")
     progress(f"reading {args.data}")
-    X, y, names, categorical = read_csv(args.data, args.target)
+    X, y, names, categorical = read_csv(args.data, args.target, sep=args.sep)
     notes = []
     missing = y != y  # NaN, whatever the type of the labels
     if missing.all():

@@ -1,5 +1,6 @@
 """``python -m sklosses``: which loss fits my data?"""
 
+import gzip
 import io
 import subprocess
 import sys
@@ -434,3 +435,30 @@ def test_a_count_read_as_classes_says_how_to_compare_count_losses(tmp_path, caps
     out = capsys.readouterr().out
     assert "classification" in out
     assert "zero among them: classes here. If they count something, --task" in out
+
+
+@pytest.mark.parametrize("sep, typed", [(";", ";"), ("\t", "\\t"), ("|", "|")])
+def test_sep_reads_a_file_of_another_separator(classification_csv, sep, typed, capsys):
+    path = classification_csv.with_suffix(".txt")
+    path.write_text(classification_csv.read_text().replace(",", sep))
+    assert main([str(path), "--target", "churned", "--sep", typed, "--cv", "2"]) == 0
+    assert "target 'churned', classification: 200 rows, 2 features" in (
+        capsys.readouterr().out
+    )
+    assert main([str(path), "--target", "churned"]) == 2  # one column: x0;x1;...
+    assert "no column 'churned'" in capsys.readouterr().err
+
+
+def test_the_file_is_read_as_iter_csv_chunks_reads_it(regression_csv, capsys):
+    # Compressed, and every row checked: one with a field too few is named.
+    gzipped = regression_csv.with_suffix(".csv.gz")
+    gzipped.write_bytes(gzip.compress(regression_csv.read_bytes()))
+    X, y, names, categorical = read_csv(gzipped, "price")
+    assert X.shape == (300, 3) and names == ["area", "rooms", "city"]
+    lines = regression_csv.read_text().splitlines()
+    lines[7] = "55.0,3,paris"
+    regression_csv.write_text("\n".join(lines) + "\n")
+    assert main([str(regression_csv), "--target", "price"]) == 2
+    assert "houses.csv, line 8: 3 fields where the header has 4" in (
+        capsys.readouterr().err
+    )
