@@ -99,7 +99,11 @@ class CSVReader:
                     f"read_csv_kwargs may not set {key!r}: {RESERVED_OPTIONS[key]}."
                 )
         self.source = source
-        self.name = os.fspath(source) if _is_path(source) else repr(source)
+        self.name = (
+            os.fspath(source)
+            if _is_path(source)
+            else str(getattr(source, "name", "the CSV data"))
+        )
         self.options = {"encoding": "utf-8", **options, "sep": sep}
         self.option_hint = option_hint
         self.columns = None
@@ -144,8 +148,9 @@ class CSVReader:
                 self.columns = list(frame.columns)
                 self._check(frame, start, fields)
                 start += len(frame)
-                yield frame
+                checked = [frame]
                 del frame
+                yield checked.pop()  # no reference kept while the caller has it
         finally:
             fields.close()
             if close is not None:
