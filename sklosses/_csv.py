@@ -7,26 +7,29 @@ since pandas is what a user checks a file against.
 
 The choice: pandas reads, with its own chunked reader
 (``read_csv(chunksize=...)``, C engine), one chunk at a time. An earlier
-reader cut the file into blocks of whole rows itself, a newline after an even
-number of quotes ending a row, so that two threads could parse blocks at
-once. That rule is not pandas': a stray quote in an unquoted field (5'11")
-made it read the rest of the file as one block, in time that grew with rows
-times bytes, or cut a quoted newline; CR-only line endings gave no row at
-all. Its two threads bought less than they promised (0.9x to 1.2x of one
-``read_csv(chunksize=...)`` pass, measured, for twice the cores), and
-``partial_fit_chunks`` gets the overlap another way: the next chunk is read
-in a thread while the current one trains, pandas' parser releasing the GIL.
-The measurements, before and after, are in ``benchmarks/README.md`` ("Out of
+reader cut the file into blocks of whole rows itself, a newline after an
+even number of quotes ending a row, so that two threads could parse blocks
+at once. That rule is not pandas': a stray quote in an unquoted field
+(5'11") made it read the rest of the file as one block, in time that grew
+with rows times bytes, or cut a quoted newline; CR-only line endings gave
+no row at all. Its two threads bought little: 0.8x to 1.2x of the time of
+one ``read_csv(chunksize=...)`` pass with a second core free, 1.3x to 2x
+with it busy, for 1.5 times the memory. ``partial_fit_chunks`` gets the
+overlap that matters another way: the next chunk is parsed in a thread
+while the current one trains, pandas' parser releasing the GIL. The
+measurements, before and after, are in ``benchmarks/README.md`` ("Out of
 core").
 
 What pandas lacks is checked here. pandas fills a row with fewer fields than
 the header with NaN, and makes a first row with one field more an index; both
 are errors here that name their line, as pandas' own error for a row with too
 many fields does. Fields are counted a second time, by Python's csv module
-(pandas' tokenizer descends from it), only for the rows whose last field is
-missing, and only from a file that can be read twice: a file with no missing
-value in its last column is read once. Bytes that are not UTF-8 are an error
-naming their line and guessing the encoding.
+(which pandas' tokenizer borrows from), for the first row and for the rows
+whose last field is missing, and only from a file that can be read twice: a
+file with no missing value in its last column is read once but for its
+header and first row. The same count finds the rows pandas' C parser reads
+shifted (an empty first field after a blank line ended by a lone CR). Bytes
+that are not UTF-8 are an error naming their line and guessing the encoding.
 """
 
 import codecs
@@ -205,7 +208,7 @@ class CSVReader:
         try:
             yield
         except UnicodeDecodeError as error:
-            if codecs.lookup(self.options["encoding"]).name != "utf-8":
+            if not _is_utf8(self.options["encoding"]):
                 raise
             raise ValueError(self._not_utf8(error)) from error
         except pd.errors.ParserError as error:
@@ -271,6 +274,10 @@ class CSVReader:
 
 def _is_path(source):
     return isinstance(source, (str, os.PathLike))
+
+
+def _is_utf8(encoding):
+    return encoding is None or codecs.lookup(encoding).name == "utf-8"
 
 
 def _first_non_utf8(reader):
@@ -352,7 +359,7 @@ class _FieldCounter:
         if not self.reader.can_reread:
             return "it cannot be read twice"
         encoding = options["encoding"]
-        if codecs.lookup(encoding).name == "utf-8":
+        if _is_utf8(encoding):
             encoding = "utf-8-sig"  # pandas skips a byte-order mark
         try:
             self.handles = self.reader._open(
