@@ -35,6 +35,8 @@ that are not UTF-8 are an error naming their line and guessing the encoding.
 import codecs
 import contextlib
 import csv
+import functools
+import io
 import os
 import re
 import warnings
@@ -192,7 +194,7 @@ class CSVReader:
                     f"{self.name}, line {line}: {count} fields where the header "
                     f"has {n_columns}."
                 )
-            if misread:
+            if misread and _drops_first_field_after_cr(self.pd):
                 raise self.pd.errors.ParserError(
                     f"{self.name}, line {line}: pandas drops the empty first field "
                     "of a row after a blank line ended by a lone carriage return "
@@ -270,6 +272,14 @@ class CSVReader:
             storage_options=self.options.get("storage_options"),
             **options,
         )
+
+
+@functools.cache
+def _drops_first_field_after_cr(pd):
+    """Whether pandas' C parser drops an empty first field after a blank line
+    ended by a lone CR (pandas 3.1 does), asked of pandas itself."""
+    frame = pd.read_csv(io.BytesIO(b"a,b\r\r,1\r"))
+    return not frame["a"].isna().all()
 
 
 def _is_path(source):

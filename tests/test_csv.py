@@ -283,3 +283,22 @@ def test_a_row_pandas_misreads_after_a_blank_line_ended_by_cr_is_an_error(tmp_pa
     )
     assert_array_equal(X.ravel(), [1, np.nan])
     assert_array_equal(y, [2, 3])
+
+
+def test_without_pandas_opener_rows_read_as_pandas_reads_them(tmp_path, monkeypatch):
+    # Counting fields again opens the file with pandas.io.common.get_handle,
+    # a private function: if it fails, pandas' reading stands, with a warning.
+    import pandas.io.common
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("moved")
+
+    monkeypatch.setattr(pandas.io.common, "get_handle", fail)
+    path = tmp_path / "short.csv"
+    path.write_text("x,y\n1,2\n3\n")
+    with pytest.warns(pd.errors.ParserWarning, match="could not open it again"):
+        _, X, y = _read(path, "y", 10)
+    assert_array_equal(y, [2, np.nan])
+    path.write_bytes(b"x,y\n1,2\n3,\xe9\n")
+    with pytest.raises(ValueError, match="not UTF-8 text .*can't decode byte 0xe9"):
+        list(iter_csv_chunks(path, "y", 10))
