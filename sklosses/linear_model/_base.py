@@ -578,7 +578,8 @@ class BaseSGD(Estimator):
         second epoch on they replace ``row_norms``, so that rows whose mean
         the model has moved far from their target still take small, unbiased
         steps. ``threads`` run the ``n_partitions`` of local SGD (see
-        ``_local_sgd.py``); ``None``: as many as ``n_jobs`` allows.
+        ``_local_sgd.py``); ``None``: as many as ``n_jobs`` allows, and no
+        more than the CPUs.
         """
         n_samples, n_features = X.shape
         # Booleans pass scikit-learn's integer constraints (max_iter=True
