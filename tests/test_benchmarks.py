@@ -1,5 +1,6 @@
 """Smoke runs of the benchmarks at tiny sizes, so that they cannot rot."""
 
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -85,3 +86,19 @@ def test_a_quick_run_prints_its_tables(capsys, script, needs, lines):
         assert line in table
     # bench_real_tables and bench_deviances mark a ratio **over** its bound.
     assert "**over**" not in table
+
+
+def test_configuration_digests_compare_what_each_configuration_trains(tmp_path, capsys):
+    digests = runpy.run_path(str(BENCHMARKS / "configuration_digests.py"))
+    only = ["--only", "SGDRegressor/regression/dense/fit/loss=squared_error,"]
+    reference = tmp_path / "digests.json"
+    assert digests["main"]([*only, "--write", str(reference)]) == 0
+    assert digests["main"]([*only, "--check", str(reference)]) == 0
+    assert "0 changed, 20 the same" in capsys.readouterr().out
+    # A changed number is found.
+    edited = json.loads(reference.read_text())
+    name = next(iter(edited))
+    edited[name] = "0" * 64
+    reference.write_text(json.dumps(edited))
+    assert digests["main"]([*only, "--check", str(reference)]) == 1
+    assert f"changed: {name}" in capsys.readouterr().out
