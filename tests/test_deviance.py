@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import fit_in_workers
+from _helpers import fit_in_workers
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn._loss.loss import HalfGammaLoss, HalfPoissonLoss, HalfTweedieLoss
 from sklearn.base import clone

@@ -5,7 +5,7 @@ import textwrap
 import numba
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, encoded_targets, loss_id
+from _helpers import ALL_LOSSES, encoded_targets, loss_id
 from numpy.testing import assert_allclose
 
 from sklosses._engine import _losses as kernels

@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import fit_in_workers
+from _helpers import fit_in_workers
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.metrics import log_loss, mean_squared_error

@@ -2,7 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, encoded_targets, loss_id
+from _helpers import ALL_LOSSES, encoded_targets, loss_id
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose

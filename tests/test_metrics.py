@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import ALL_LOSSES, encoded_targets, loss_id
+from _helpers import ALL_LOSSES, encoded_targets, loss_id
 from sklearn.metrics import (
     hinge_loss,
     log_loss,

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import ALL_LOSSES, loss_id
+from _helpers import ALL_LOSSES, loss_id
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
