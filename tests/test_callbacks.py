@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import synthetic_binary, synthetic_three_classes
 from sklearn.datasets import make_classification, make_regression
 
 from sklosses import SGDClassifier, SGDRegressor
@@ -66,7 +67,7 @@ def test_a_callback_can_stop_training():
         def teardown(self, estimator, context):
             pass
 
-    X, y = make_classification(n_samples=200, random_state=0)
+    X, y = synthetic_binary()
     stopper = StopAfterThree()
     model = SGDClassifier(max_iter=50, tol=None, random_state=0)
     model.set_callbacks(stopper).fit(X, y)
@@ -91,8 +92,7 @@ def test_one_vs_rest_has_one_task_per_binary_model():
         def teardown(self, estimator, context):
             pass
 
-    X, y = make_classification(n_samples=300, n_classes=3, n_informative=4,
-                               random_state=0)  # fmt: skip
+    X, y = synthetic_three_classes()
     model = SGDClassifier(max_iter=4, tol=None, random_state=0, n_jobs=2)
     model.set_callbacks(Recorder()).fit(X, y)
     assert seen.count(("binary model", "fit")) == 3
@@ -101,7 +101,7 @@ def test_one_vs_rest_has_one_task_per_binary_model():
 
 def test_progress_bar_runs_over_the_epochs(capsys):
     pytest.importorskip("rich")
-    X, y = make_classification(n_samples=200, random_state=0)
+    X, y = synthetic_binary()
     model = SGDClassifier(max_iter=5, tol=None, random_state=0)
     model.set_callbacks(callback.ProgressBar()).fit(X, y)
     assert model.n_iter_ == 5

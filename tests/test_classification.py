@@ -4,10 +4,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import breast_cancer
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import (
-    load_breast_cancer,
     load_digits,
     make_classification,
     make_multilabel_classification,
@@ -63,8 +63,7 @@ def _standardized(X):
 
 @pytest.fixture(scope="module")
 def binary():
-    X, y = load_breast_cancer(return_X_y=True)
-    return _standardized(X), y
+    return breast_cancer(standardized=True)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +169,7 @@ def _larger_synthetic():
 @pytest.mark.parametrize("dataset", ["breast_cancer", "digits", "synthetic"])
 def test_held_out_quality_no_worse_than_scikit_learn(loss, dataset):
     if dataset == "breast_cancer":
-        X, y = load_breast_cancer(return_X_y=True)
+        X, y = breast_cancer()
     elif dataset == "digits":
         X, y = load_digits(return_X_y=True)
     else:

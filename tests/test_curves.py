@@ -5,6 +5,7 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
+from _helpers import synthetic_binary
 from numpy.testing import assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.pipeline import make_pipeline
@@ -87,7 +88,7 @@ def test_display_draws_the_estimators_curves(overfitting, tmp_path):
 def test_display_of_a_pipeline_without_validation_on_given_axes():
     import matplotlib.pyplot as plt
 
-    X, y = make_classification(n_samples=200, random_state=0)
+    X, y = synthetic_binary()
     pipeline = make_pipeline(
         StandardScaler(), SGDClassifier(loss="log_loss", max_iter=8, tol=None)
     ).fit(X, y)

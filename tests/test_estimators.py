@@ -5,11 +5,10 @@ from numbers import Integral
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import breast_cancer, standardized_regression
 from numpy.testing import assert_array_equal
-from sklearn.datasets import load_breast_cancer, make_regression
 from sklearn.linear_model import SGDClassifier as SklearnSGDClassifier
 from sklearn.linear_model import SGDRegressor as SklearnSGDRegressor
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
 from sklosses import SGDClassifier, SGDRegressor
@@ -20,12 +19,10 @@ from sklosses._engine import _epochs, _sgd
 def problem(request):
     """``(estimator, scikit-learn's, X, y, partial_fit's extra arguments)``."""
     if request.param == "classifier":
-        X, y = load_breast_cancer(return_X_y=True)
-        X = StandardScaler().fit_transform(X)
+        X, y = breast_cancer(standardized=True)
         return SGDClassifier, SklearnSGDClassifier, X, y, {"classes": [0, 1]}
-    X, y = make_regression(n_samples=400, n_features=8, noise=5.0, random_state=0)
-    X = StandardScaler().fit_transform(X)
-    return SGDRegressor, SklearnSGDRegressor, X, (y - y.mean()) / y.std(), {}
+    X, y = standardized_regression()
+    return SGDRegressor, SklearnSGDRegressor, X, y, {}
 
 
 def test_same_parameters_and_defaults_as_scikit_learn(problem):

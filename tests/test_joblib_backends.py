@@ -10,12 +10,12 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import ScaledSquaredLoss
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import GridSearchCV
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.losses import Loss
 
 
 def _one_vs_rest():
@@ -68,27 +68,13 @@ def test_averaged_models_and_partial_fit_under_every_backend(backend):
     np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
 
 
-class ScaledSquaredLoss(Loss):
-    """A user's loss: workers load its compiled loop from the disk cache."""
-
-    def __init__(self, scale=1.0):
-        self.scale = scale
-
-    @staticmethod
-    def sample_loss(y, raw, params):
-        return 0.5 * params[0] * (raw - y) ** 2
-
-    @staticmethod
-    def sample_gradient(y, raw, params):
-        return params[0] * (raw - y)
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_search_over_a_user_loss_under_every_backend(backend):
+    # The workers load the loop compiled for a user's loss from the disk cache.
     X, y = make_regression(n_samples=300, n_features=5, noise=1.0, random_state=0)
     search = GridSearchCV(
         SGDRegressor(loss=ScaledSquaredLoss(), max_iter=5, tol=None, random_state=0),
-        {"loss__scale": [0.5, 1.0, 2.0]},
+        {"loss__weight": [0.5, 1.0, 2.0]},
         cv=3,
     )
     reference = clone(search).fit(X, y).cv_results_["mean_test_score"]

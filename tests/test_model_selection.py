@@ -1,12 +1,13 @@
 """sklosses estimators in scikit-learn's model selection, end to end."""
 
+import _helpers
 import numpy as np
 import pandas as pd
 import pytest
 import sklearn
 from numpy.testing import assert_allclose
 from scipy.stats import loguniform, uniform
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     GridSearchCV,
@@ -30,13 +31,12 @@ from sklosses.scorers import (
 
 @pytest.fixture(scope="module")
 def diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    return X, y
+    return _helpers.diabetes()
 
 
 @pytest.fixture(scope="module")
 def cancer():
-    return load_breast_cancer(return_X_y=True)
+    return _helpers.breast_cancer()
 
 
 def _regressor(**params):

@@ -6,11 +6,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import standardized_regression
 from numba.core import types
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize
 from sklearn.base import clone
-from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor as SklearnSGDRegressor
 from sklearn.metrics import root_mean_squared_error
@@ -36,17 +36,9 @@ SKLEARN_LOSSES = [
 ]
 
 
-def _standardized_regression(n_samples=400, n_features=8, noise=5.0, seed=0):
-    X, y = make_regression(
-        n_samples=n_samples, n_features=n_features, noise=noise, random_state=seed
-    )
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return X, (y - y.mean()) / y.std()
-
-
 @pytest.fixture(scope="module")
 def data():
-    return _standardized_regression()
+    return standardized_regression()
 
 
 # -- the engine against an explicit implementation of the same updates -------
@@ -171,7 +163,7 @@ def test_optimal_and_passive_aggressive_steps_match_scikit_learn(data, learning_
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 @pytest.mark.parametrize("alpha", [1e-4, 1e-2])
 def test_stops_at_the_same_epoch_as_scikit_learn(loss, penalty, alpha):
-    X, y = _standardized_regression(n_samples=1000, noise=20.0)
+    X, y = standardized_regression(n_samples=1000, noise=20.0)
     params = dict(loss=loss, penalty=penalty, alpha=alpha, shuffle=False)
     ours = SGDRegressor(**params).fit(X, y)
     theirs = SklearnSGDRegressor(**params).fit(X, y)
@@ -184,7 +176,7 @@ def test_stops_at_the_same_epoch_as_scikit_learn(loss, penalty, alpha):
 
 @pytest.mark.parametrize("loss", SKLEARN_LOSSES)
 def test_held_out_rmse_within_two_percent_of_scikit_learn(loss):
-    X, y = _standardized_regression(n_samples=3000, n_features=20, noise=20.0, seed=1)
+    X, y = standardized_regression(n_samples=3000, n_features=20, noise=20.0, seed=1)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     errors = []
     for cls in (SGDRegressor, SklearnSGDRegressor):
@@ -201,7 +193,7 @@ def _objective(loss, X, y, alpha, coef, intercept):
     "loss", [SquaredLoss(), HuberLoss(delta=0.5), SquaredEpsilonInsensitiveLoss()]
 )
 def test_smooth_losses_reach_the_regularized_optimum(loss):
-    X, y = _standardized_regression(n_samples=2000, n_features=10, noise=30.0)
+    X, y = standardized_regression(n_samples=2000, n_features=10, noise=30.0)
     alpha = 1e-3
     model = SGDRegressor(
         loss=loss, alpha=alpha, average=True, learning_rate="constant",

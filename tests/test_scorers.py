@@ -2,7 +2,8 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from _helpers import breast_cancer, diabetes
+from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import get_scorer as sklearn_get_scorer
 from sklearn.metrics import hinge_loss
@@ -22,13 +23,13 @@ from sklosses.scorers import (
 
 @pytest.fixture(scope="module")
 def regression():
-    X, y = load_diabetes(return_X_y=True)
+    X, y = diabetes()
     return X, y, Ridge(alpha=0.1).fit(X, y)
 
 
 @pytest.fixture(scope="module")
 def binary():
-    X, y = load_breast_cancer(return_X_y=True)
+    X, y = breast_cancer()
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
     return X, y, model
 

@@ -11,10 +11,17 @@ import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _helpers import ALL_LOSSES, loss_id
+from _helpers import (
+    ALL_LOSSES,
+    ScaledSquaredLoss,
+    UserSquaredLoss,
+    loss_id,
+    standardized_regression,
+    synthetic_three_classes,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.utils.estimator_checks import check_estimator
 from test_regression_checks import EXPECTED_FAILURES as REGRESSION_EXPECTED_FAILURES
@@ -27,41 +34,9 @@ from sklosses.scorers import make_loss_scorer
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-class UserSquaredLoss(Loss):
-    """The built-in SquaredLoss, written as a user would."""
-
-    @staticmethod
-    def sample_loss(y, raw, params):
-        r = raw - y
-        return 0.5 * r * r
-
-    @staticmethod
-    def sample_gradient(y, raw, params):
-        return raw - y
-
-
-class ScaledSquaredLoss(Loss):
-    """``weight / 2 * (raw - y - shift)^2``: two parameters, in signature order."""
-
-    def __init__(self, weight=1.0, shift=0.0):
-        self.weight = weight
-        self.shift = shift
-
-    @staticmethod
-    def sample_loss(y, raw, params):
-        r = raw - y - params[1]
-        return 0.5 * params[0] * r * r
-
-    @staticmethod
-    def sample_gradient(y, raw, params):
-        return params[0] * (raw - y - params[1])
-
-
 @pytest.fixture(scope="module")
 def regression():
-    X, y = make_regression(n_samples=300, n_features=6, noise=1.0, random_state=0)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return X, (y - y.mean()) / y.std()
+    return standardized_regression(n_samples=300, n_features=6, noise=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +112,7 @@ def test_user_squared_loss_partial_fit_as_the_builtin(regression):
 
 
 def test_user_regression_loss_trains_one_vs_rest_as_the_builtin():
-    X, y = make_classification(
-        n_samples=300, n_classes=3, n_informative=4, random_state=0
-    )
+    X, y = synthetic_three_classes()
     fits = [
         SGDClassifier(
             loss=loss,
@@ -228,9 +201,7 @@ def test_clone_pickle_grid_search_and_scorer(regression):
 
 
 def test_user_classification_loss_gives_probabilities_one_vs_rest(examples):
-    X, y = make_classification(
-        n_samples=300, n_classes=3, n_informative=4, random_state=0
-    )
+    X, y = synthetic_three_classes()
     model = SGDClassifier(loss=examples["FocalLoss"](), random_state=0).fit(X, y)
     proba = model.predict_proba(X)
     assert proba.shape == (300, 3)
