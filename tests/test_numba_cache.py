@@ -4,7 +4,9 @@ In process: what keys an entry (the options, numba's settings, the engine's
 source, a fingerprint of a user's functions), and the recovery from damaged
 entries. In fresh processes: a read-only install, no writable location at
 all, a user's loss cached across processes and recompiled when edited, and
-processes compiling at once.
+processes compiling at once, in one scenario that compiles the loop once;
+the constants of losses loaded from two caches; numba's internals moved
+before sklosses is imported.
 """
 
 import contextlib
@@ -547,6 +549,7 @@ FIT = (
     textwrap.dedent(
         """
     import importlib.util
+    import json
     import sys
 
     import numpy as np
@@ -557,17 +560,32 @@ FIT = (
     sklosses = sys.modules["sklosses"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sklosses)
     from sklosses._engine import _epochs
+    from sklosses._engine._kernels import engine_loss
+    import user_losses
     """
     )
-    + LOSS
+    + LOSS  # a second TheLoss, in __main__, as in a script or a notebook
     + textwrap.dedent(
         """
     X = np.random.default_rng(0).normal(size=(50, 3))
     sklosses.SGDClassifier(max_iter=2, tol=None).fit(X, X[:, 0] > 0)
-    if "--user-loss" in sys.argv:
-        sklosses.SGDRegressor(loss=TheLoss(), max_iter=2).fit(X, X[:, 0])
-    print(sklosses.__file__)
-    print(len(_epochs.sgd_epochs.stats.cache_hits))
+    fits = {
+        "file": sklosses.__file__,
+        "built-in loaded": len(_epochs.sgd_epochs.stats.cache_hits),
+    }
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    y = X @ [1.0, -2.0, 0.5, 3.0]
+    for where in sys.argv[2:]:
+        loss = {"module": user_losses.TheLoss, "script": TheLoss}[where]()
+        model = sklosses.SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
+        model.fit(X, y)
+        stats = engine_loss(loss).kernels.sgd_epoch.stats
+        fits[where] = {
+            "coef": model.coef_.tolist(),
+            "loaded": sum(stats.cache_hits.values()),
+            "compiled": sum(stats.cache_misses.values()),
+        }
+    print(json.dumps(fits))
     """
     )
 )
@@ -575,7 +593,8 @@ FIT = (
 
 @pytest.fixture
 def read_only_copy():
-    """A copy of the package where numba cannot write, and a home directory."""
+    """A copy of the package where numba cannot write, in a directory of its
+    own, and the environment of a process that imports it."""
     root = Path(tempfile.mkdtemp())
     site = root / "site"
     shutil.copytree(
@@ -591,7 +610,7 @@ def read_only_copy():
     for path in (site, *site.rglob("*")):
         path.chmod(0o555 if path.is_dir() else 0o444)
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    env.update(HOME=str(root), PYTHONDONTWRITEBYTECODE="1")
+    env.update(PYTHONDONTWRITEBYTECODE="1")
     yield site / "sklosses" / "__init__.py", root, env
     for path in (root, *root.rglob("*")):
         if path.is_dir():
@@ -600,141 +619,103 @@ def read_only_copy():
 
 
 @pytest.mark.slow
-def test_kernels_are_cached_when_the_package_directory_is_read_only(read_only_copy):
-    # numba caches beside the sources when it can write there, and otherwise
-    # in the user's cache directory (XDG_CACHE_HOME).
-    init, root, env = read_only_copy
-    user_cache = root / "user-cache"
-    user_cache.mkdir()
-    env["XDG_CACHE_HOME"] = str(user_cache)
-    run = dict(env=env, check=True, capture_output=True, text=True)
-    command = [sys.executable, "-c", FIT, str(init)]
-    first = subprocess.run(command, **run).stdout.split()
-    second = subprocess.run(command, **run).stdout.split()
-    assert first[0] == str(init)  # the read-only copy ran
-    assert int(second[1]) >= 1  # ... and loaded its kernels from the cache
-    assert not list(init.parent.rglob("*.nbi"))
-    assert list(user_cache.rglob("*.nbi"))
-
-
-@pytest.mark.slow
-def test_with_no_writable_location_sklosses_imports_and_fits(read_only_copy):
+def test_fresh_processes_of_a_read_only_install_compile_once_then_load(
+    read_only_copy, tmp_path
+):
+    # One scenario in fresh processes of a read-only copy of the package,
+    # whose compiled code numba caches in the user's cache directory
+    # (XDG_CACHE_HOME): the built-in loop is compiled once, by the first
+    # process, and loaded by every later one; a user's loss (one in a module,
+    # one in __main__) compiles only where compiling is what is checked.
+    # Beside the first process, one with no writable location at all
+    # compiles everything in memory.
+    init, root, base_env = read_only_copy
+    home, no_home = root / "home", root / "no home"
+    home.mkdir()
+    no_home.mkdir()
+    user_cache = home / "cache"
+    entries = user_cache / "sklosses" / "user-losses"
+    writable = dict(base_env, HOME=str(home), XDG_CACHE_HOME=str(user_cache))
     # The usual read-only container: no NUMBA_CACHE_DIR, and neither the
-    # package nor the home directory can be written.
-    init, root, env = read_only_copy
+    # package nor the user's cache directory can be written.
     (root / "not a directory").touch()
-    env["XDG_CACHE_HOME"] = str(root / "not a directory" / "cache")
-    command = [sys.executable, "-c", FIT, str(init), "--user-loss"]
-    fit = subprocess.run(command, env=env, capture_output=True, text=True)
-    assert fit.returncode == 0, fit.stderr
-    assert fit.stdout.split() == [str(init), "0"]
-    assert fit.stderr.count("CacheWarning") == 1
-    assert "cannot cache its compiled code" in fit.stderr
-    assert "NUMBA_CACHE_DIR" in fit.stderr
-    assert not list(root.rglob("*.nb*"))
+    nowhere = dict(
+        base_env,
+        HOME=str(no_home),
+        XDG_CACHE_HOME=str(root / "not a directory" / "cache"),
+    )
+    module = tmp_path / "user_losses.py"
+    module.write_text(LOSS)
+    script = tmp_path / "fit.py"
+    script.write_text(FIT)
 
-
-USER_FIT = textwrap.dedent(
-    """
-    import json
-    import sys
-
-    import numpy as np
-
-    from sklosses import SGDRegressor
-    from sklosses._engine._kernels import engine_loss
-    {define_loss}
-
-    X = np.random.default_rng(0).normal(size=(200, 4))
-    y = X @ [1.0, -2.0, 0.5, 3.0]
-    loss = TheLoss()
-    model = SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
-    model.fit(X, y)
-    stats = engine_loss(loss).kernels.sgd_epoch.stats
-    print(json.dumps({{
-        "coef": model.coef_.tolist(),
-        "loaded": sum(stats.cache_hits.values()),
-        "compiled": sum(stats.cache_misses.values()),
-    }}))
-    """
-)
-
-
-@pytest.fixture
-def user_cache(tmp_path):
-    """Run a fit with a user's loss in a new process, with an empty cache."""
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-
-    def command(define_loss):
-        script = tmp_path / "fit.py"
-        script.write_text(USER_FIT.format(define_loss=define_loss))
-        return [sys.executable, str(script)]
+    def start(*where, env=writable):
+        return subprocess.Popen(
+            [sys.executable, str(script), str(init), *where],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
 
     def result(process):
         stdout, stderr = process.communicate()
         assert process.returncode == 0, stderr
-        return json.loads(stdout), stderr
+        fits = json.loads(stdout)
+        assert fits["file"] == str(init)  # the read-only copy ran
+        return fits, stderr
 
-    def fit(define_loss):
-        process = subprocess.Popen(
-            command(define_loss),
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        return lambda: result(process)
+    # Cold: the first process compiles the built-in loop and the module's
+    # loss and caches them; the second, with nowhere to write, imports and
+    # fits compiled in memory, and warns once.
+    first, uncached = start("module"), start("module", env=nowhere)
+    (first, first_err), (uncached, uncached_err) = map(result, (first, uncached))
+    assert first["module"]["compiled"] and not first["module"]["loaded"]
+    assert "Warning" not in first_err
+    assert uncached["built-in loaded"] == 0
+    assert uncached_err.count("CacheWarning") == 1
+    assert "cannot cache its compiled code" in uncached_err
+    assert "NUMBA_CACHE_DIR" in uncached_err
+    (module_entry,) = entries.iterdir()
 
-    return fit, tmp_path / "cache" / "sklosses" / "user-losses"
+    # Two processes at once load the built-in loop and the module's loss, and
+    # compile the loss of their __main__ at the same moment.
+    processes = [start("module", "script") for _ in range(2)]
+    (one, one_err), (other, other_err) = map(result, processes)
+    for fits in (one, other):
+        assert fits["built-in loaded"] >= 1
+        assert fits["module"]["loaded"] and not fits["module"]["compiled"]
+        assert fits["module"]["coef"] == first["module"]["coef"]
+    assert one["script"]["coef"] == other["script"]["coef"]
+    assert "Warning" not in one_err + other_err
+    (script_entry,) = set(entries.iterdir()) - {module_entry}
 
+    # Their entry is valid: a later process loads it.
+    later, later_err = result(start("script"))
+    assert later["script"]["loaded"] and not later["script"]["compiled"]
+    assert later["script"]["coef"] == one["script"]["coef"]
+    assert "Warning" not in later_err
 
-@pytest.mark.slow
-def test_a_user_loss_compiles_once_and_again_when_edited(user_cache, tmp_path):
-    fit, cache = user_cache
-    module = tmp_path / "user_losses.py"
-    module.write_text(LOSS)
-    first, _ = fit("from user_losses import TheLoss")()
-    second, _ = fit("from user_losses import TheLoss")()
-    assert first["compiled"] and not first["loaded"]
-    assert second["loaded"] and not second["compiled"]
-    assert second["coef"] == first["coef"]
-
-    # Twice the loss and its gradient: other steps, another model.
+    # Twice the module's loss and its gradient: other steps, another model,
+    # in an entry of its own. Every file of the __main__ loss's entry cut in
+    # half: that loss compiles again, warns once, and trains the same model.
     module.write_text(
         LOSS.replace("0.5 * ", "").replace("raw - y\n", "2 * (raw - y)\n")
     )
-    edited, _ = fit("from user_losses import TheLoss")()
-    assert edited["compiled"] and not edited["loaded"]
-    assert edited["coef"] != first["coef"]
-    assert len(list(cache.iterdir())) == 2
-
-
-@pytest.mark.slow
-def test_processes_compiling_at_once_leave_a_valid_cache(user_cache):
-    # The loss is defined in __main__, as in a script or a notebook.
-    fit, cache = user_cache
-    at_once = [fit(LOSS) for _ in range(2)]
-    (first, first_err), (second, second_err) = (result() for result in at_once)
-    assert first["coef"] == second["coef"]
-    assert "Warning" not in first_err + second_err
-    later, stderr = fit(LOSS)()
-    assert later["loaded"] and not later["compiled"]
-    assert later["coef"] == first["coef"]
-    assert "Warning" not in stderr
-
-    # Damage every file: the next fit compiles again, warns once, and
-    # trains the same model.
-    (directory,) = cache.iterdir()
-    for path in directory.glob("*.nb?"):
+    for path in script_entry.glob("*.nb?"):
         content = path.read_bytes()
         path.write_bytes(content[: len(content) // 2])
-    damaged, stderr = fit(LOSS)()
-    assert damaged["compiled"] and not damaged["loaded"]
-    assert damaged["coef"] == first["coef"]
-    assert stderr.count("CacheWarning") == 1
-    assert "could not be loaded" in stderr
+    last, last_err = result(start("module", "script"))
+    assert last["module"]["compiled"] and not last["module"]["loaded"]
+    assert last["module"]["coef"] != first["module"]["coef"]
+    assert len(set(entries.iterdir()) - {script_entry}) == 2
+    assert last["script"]["compiled"] and not last["script"]["loaded"]
+    assert last["script"]["coef"] == one["script"]["coef"]
+    assert last_err.count("CacheWarning") == 1
+    assert "could not be loaded" in last_err
+
+    # All that was cached is in the user's cache directory: nothing in the
+    # package, nor where the process with no writable location looked.
+    assert list(user_cache.rglob("*.nbi"))
+    assert [p for p in root.rglob("*.nb*") if user_cache not in p.parents] == []
 
 
 ENVIRONMENTS = textwrap.dedent(
