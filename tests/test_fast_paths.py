@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import (
@@ -403,6 +404,156 @@ def test_sorted_unique_is_np_unique(y):
     assert _outcome(lambda: _validation.sorted_unique(y)) == _outcome(
         lambda: np.unique(y)
     )
+
+
+# Integers where int64 ends, and where float64 no longer tells them apart.
+EDGE_INTEGERS = [
+    -(2**63), -1, 0, 1, 2**53, 2**53 + 1, 2**63 - 513, 2**63 - 512, 2**63 - 1,
+    2**63, 2**63 + 2048, 2**64 - 1,
+]  # fmt: skip
+
+
+@st.composite
+def edge_integer_labels(draw):
+    """Integer labels at the edges of int64 and float64, as int64 or, for
+    those beyond int64, uint64."""
+    values = draw(st.lists(st.sampled_from(EDGE_INTEGERS), min_size=1, max_size=5))
+    if max(values) >= 2**63:
+        return np.array([v for v in values if v >= 0] or [0], dtype=np.uint64)
+    return np.array(values, dtype=np.int64)
+
+
+@st.composite
+def fitted_classes(draw):
+    """``classes_`` as a first call leaves them: the sorted labels of a
+    valid target (at least two), with the mode they were fitted in."""
+    y = draw(st.one_of(labels(), edge_integer_labels()))
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check_classification_targets(y)
+            classes = unique_labels(y)
+    except (ValueError, TypeError):
+        classes = np.arange(2)
+    if classes.shape[0] < 2:
+        classes = np.arange(2)
+    mode = draw(st.sampled_from(["binary", "ovr", "multinomial", "multilabel"]))
+    if mode == "multilabel":
+        classes = np.arange(classes.shape[0])
+    return classes, mode
+
+
+@st.composite
+def later_labels(draw, classes):
+    """Labels of a later call: drawn from ``classes``, cast, or unrelated."""
+    how = draw(st.sampled_from(["classes", "cast", "unrelated"]))
+    if how == "unrelated" or classes.dtype.kind not in "biuf":
+        return draw(labels())
+    y = classes[draw(st.lists(st.integers(0, classes.shape[0] - 1), max_size=8))]
+    if how == "cast":
+        dtype = np.dtype(draw(st.sampled_from(LABEL_DTYPES[:8])))
+        with np.errstate(all="ignore"):
+            y = y.astype(dtype)
+    return y
+
+
+@budget(MANY)
+@given(data=st.data())
+def test_known_labels_pass_every_label_check(data):
+    """Labels ``_known_labels`` lets through pass what ``partial_fit``
+    checks otherwise: ``_check_targets`` then ``_check_classes``, which
+    leave them as they are."""
+    classes, mode = data.draw(fitted_classes())
+    y = data.draw(later_labels(classes))
+    estimator = SGDClassifier()
+    estimator.classes_, estimator._mode = classes, mode
+    known = estimator._known_labels(y)
+    event(f"known: {known}")
+    if not known:
+        return
+
+    def checked():
+        checked_y, found, multilabel = _classification._check_targets(y)
+        estimator._check_classes(found, checked_y, None, multilabel, False, False)
+        return checked_y, multilabel
+
+    assert _outcome(checked) == (("returns", _describe((y, False))), [])
+
+
+@budget(MANY)
+@given(data=st.data())
+def test_same_classes_is_unique_labels(data):
+    """``_same_classes`` as it is, and as ``unique_labels`` alone answers,
+    for ``classes`` of every kind beside fitted ones."""
+    fitted, _ = data.draw(fitted_classes())
+    classes = data.draw(
+        st.one_of(
+            labels(),
+            st.permutations(fitted.tolist()),
+            st.just(fitted.astype(object)),
+            st.just(np.repeat(fitted, 2)),
+            st.sampled_from(LABEL_DTYPES).map(
+                lambda dtype: _cast_or_none(fitted, dtype)
+            ),
+            st.lists(
+                st.one_of(st.integers(-1, 2), st.sampled_from(["a", True])), max_size=4
+            ),
+            st.just(fitted.reshape(-1, 1)),
+        )
+    )
+
+    def by_scikit_learn():
+        return np.array_equal(fitted, unique_labels(np.asarray(classes)))
+
+    assert _outcome(lambda: _classification._same_classes(fitted, classes)) == (
+        _outcome(by_scikit_learn)
+    )
+
+
+def _cast_or_none(array, dtype):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return array.astype(dtype)
+        except (ValueError, TypeError, OverflowError):
+            return None
+
+
+def test_float_labels_beyond_int64_are_refused_after_the_first_call_too():
+    """Float labels, or ``classes``, equal as floats compare to integer
+    classes of 2**63 or more: scikit-learn's ``type_of_target`` takes them
+    for continuous values (they overflow int64), on the first call and the
+    later ones alike."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    classes = np.array([2**63 - 2, 2**63 + 2048], dtype=np.uint64)
+    y = classes[np.arange(20) % 2]
+    estimator = SGDClassifier(random_state=0).partial_fit(X, y, classes=classes)
+    coef = estimator.coef_.copy()
+
+    def continuous():
+        return pytest.raises(ValueError, match="Unknown label type")
+
+    with np.errstate(invalid="ignore"):  # type_of_target's cast to int64
+        for labels_ in (np.full(20, 2.0**63), y.astype(np.float64)):
+            with continuous():
+                estimator.partial_fit(X, labels_)
+            with continuous():
+                clone(estimator).partial_fit(X, labels_, classes=classes)
+        # So are those classes, as floats or as a list, which NumPy makes
+        # floats, on a later call as on the first.
+        for classes_ in (classes.astype(np.float64), classes.tolist()):
+            with continuous():
+                estimator.partial_fit(X, y, classes=classes_)
+            with continuous():
+                clone(estimator).partial_fit(X, y, classes=classes_)
+    assert_array_equal(estimator.coef_, coef)
+    # Below 2**63, a float that equals an integer class is that class.
+    small = np.array([0, 2**62], dtype=np.uint64)
+    estimator = SGDClassifier(random_state=0).partial_fit(
+        X, small[np.arange(20) % 2], classes=small
+    )
+    estimator.partial_fit(X, small[np.arange(20) % 2].astype(np.float64))
 
 
 # ---------------------------------------------------------------------------

@@ -377,6 +377,8 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
         classes = self.classes_
         if classes.dtype.kind not in "biuf":
             return False
+        if y.dtype.kind == "f" and _floats_may_overflow(classes):
+            return False
         index = np.searchsorted(classes, y)
         return bool((classes.take(index, mode="clip") == y).all())
 
@@ -678,9 +680,18 @@ def _same_classes(fitted, classes):
     epoch of a small ``partial_fit`` that passes ``classes`` every time."""
     classes = np.asarray(classes)  # computes a lazy (dask) array
     if classes.ndim == 1 and classes.dtype.kind in "biufUS":
-        if np.array_equal(fitted, np.unique(classes)):
-            return True
+        if not (classes.dtype.kind == "f" and _floats_may_overflow(fitted)):
+            if np.array_equal(fitted, np.unique(classes)):
+                return True
     return np.array_equal(fitted, unique_labels(classes))
+
+
+def _floats_may_overflow(classes):
+    """Whether a float equal to one of the sorted integer ``classes`` may be
+    2**63 or more: NumPy compares it with them as floats, which round the
+    classes from 2**63 - 512 up to 2**63, but ``type_of_target`` refuses it
+    as continuous (it overflows int64), and so must the shortcuts past it."""
+    return classes.dtype.kind in "iu" and float(classes[-1]) >= 2.0**63
 
 
 def _first_classes(labels, y, classes, classes_from_y):
