@@ -38,7 +38,8 @@ from hypothesis.extra import numpy as hnp
 import sklosses
 from sklosses import SGDRegressor
 from sklosses._engine import _cache
-from sklosses._engine._cache import CacheWarning, Uncacheable, cache_in, fingerprint
+from sklosses._engine._cache import CacheWarning, cache_in
+from sklosses._engine._fingerprint import Uncacheable, fingerprint
 from sklosses.losses import Loss
 
 
