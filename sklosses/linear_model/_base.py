@@ -59,6 +59,13 @@ SPARSE_INTERCEPT_DECAY = 0.01
 MAX_INT = np.iinfo(np.int32).max
 # The visits of one call of the compiled epochs, about 10 to 100 ms.
 COMPILED_CALL_VISITS = 2**20
+# What averaging adds to a model: the iterates SGD updates (coef_ and
+# intercept_ show the averages once they have started), the averages, and
+# the step each started at.
+AVERAGING_STATE = (
+    "_standard_coef", "_standard_intercept", "_average_coef",
+    "_average_intercept", "_average_start",
+)  # fmt: skip
 # In the machine's byte order: a dtype equals another only in the same order.
 _ENGINE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -359,10 +366,7 @@ class BaseSGD(Estimator):
         elif averaging and not schedule.average:
             # Switched off: training goes on from the coefficients shown, as
             # in scikit-learn, and a later average starts afresh.
-            for name in (
-                "_standard_coef", "_standard_intercept", "_average_coef",
-                "_average_intercept", "_average_start",
-            ):  # fmt: skip
+            for name in AVERAGING_STATE:
                 del self.__dict__[name]
 
     def _model_arrays(self, rows, dtype, schedule):
@@ -431,11 +435,7 @@ class BaseSGD(Estimator):
 
         A warm start passes the earlier coefficients in as initial values.
         """
-        for name in (
-            "classes_", "coef_", "intercept_", "_standard_coef",
-            "_standard_intercept", "_average_coef", "_average_intercept",
-            "_average_start",
-        ):  # fmt: skip
+        for name in ("classes_", "coef_", "intercept_", *AVERAGING_STATE):
             self.__dict__.pop(name, None)
         self.t_ = 1.0
         self._reset_curves()
