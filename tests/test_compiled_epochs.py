@@ -1,7 +1,7 @@
-"""A plain fit runs its epochs in one compiled call; the estimator's own loop
-serves the others (printing, a validation split, callbacks, "auto", local
-SGD, a user's loss). Both give the same model, bit for bit, and report the same
-problems."""
+"""A run asks the engine for many epochs at a call, or for one at a time when
+observers watch each epoch (printing, a validation split, callbacks, "auto"):
+the same loop either way, which gives the same model, bit for bit, and
+reports the same problems."""
 
 import warnings
 
@@ -12,7 +12,7 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.linear_model import _base
+from sklosses.linear_model import _driver
 
 
 def _data(n=300, p=12, seed=0):
@@ -158,7 +158,7 @@ def test_epochs_over_several_calls_train_the_model_one_call_trains(monkeypatch):
     model, y = CASES["one-vs-rest, modified_huber, adaptive"]
     model.set_params(random_state=0)
     whole = _model_of(model.fit(X, y))
-    monkeypatch.setattr(_base, "COMPILED_CALL_VISITS", 1)  # an epoch per call
+    monkeypatch.setattr(_driver, "COMPILED_CALL_VISITS", 1)  # an epoch per call
     for name, value in _model_of(model.fit(X, y)).items():
         assert_array_equal(value, whole[name], err_msg=name)
 

@@ -23,10 +23,10 @@ from sklearn.metrics import log_loss, mean_squared_error
 from sklearn.model_selection import train_test_split
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses._engine import _sgd, _threads
+from sklosses._engine import _local_sgd, _sgd, _threads
+from sklosses._engine._arguments import Model, Rows, Rule
 from sklosses._engine._kernels import engine_loss
-from sklosses.linear_model import _local_sgd
-from sklosses.linear_model._local_sgd import Partitions
+from sklosses._engine._local_sgd import Partitions
 from sklosses.losses import SquaredLoss
 
 
@@ -102,22 +102,20 @@ def test_local_sgd_is_the_reference(n_partitions, average, monkeypatch, rng):
 
 def test_one_partition_is_the_engine_itself(rng):
     X, y = _regression(rng, 50)
-    kwargs = dict(
-        data=X.reshape(-1), indices=None, indptr=None, n_features=X.shape[1], y=y,
-        sample_weight=np.ones(50), order=np.arange(50), kind=engine_loss(
-            SquaredLoss()).kind, loss_params=np.zeros(0), multinomial=False,
-        penalty=_sgd.L2, alpha=1e-4, l1_ratio=0.0, learning_rate=_sgd.INVSCALING,
-        eta=0.0, eta0=0.01, power_t=0.25, optimal_init=0.0, t=1.0, l1_u=0.0,
-        fit_intercept=True, intercept_decay=1.0, average=0,
+    rows = Rows(X.reshape(-1), None, None, X.shape[1], y, np.ones(50))
+    rule = Rule(
+        engine_loss(SquaredLoss()).kind, np.zeros(0), False, _sgd.L2, 1e-4, 0.0,
+        _sgd.INVSCALING, 0.01, 0.25, 0.0, True, 1.0,
     )  # fmt: skip
     results = []
     for run in (Partitions(_sgd.sgd_epoch, 1, 2).epoch, _sgd.sgd_epoch):
-        arrays = dict(
-            coef=np.zeros((1, X.shape[1])), intercept=np.zeros(1),
-            avg_coef=np.zeros((1, 0)), avg_intercept=np.zeros(1),
-            l1_q=np.zeros((1, 0)),
+        model = Model(
+            np.zeros((1, X.shape[1])), np.zeros(1), np.zeros((1, 0)), np.zeros(1),
+            np.zeros((1, 0)),
         )  # fmt: skip
-        results.append((run(**arrays, **kwargs)[:7], arrays["coef"]))
+        results.append(
+            (run(rows, model, rule, np.arange(50), 1.0, 0.0, 0.0, 0)[:7], model.coef)
+        )
     assert results[0][0] == results[1][0]
     assert_array_equal(results[0][1], results[1][1])
 
@@ -322,15 +320,15 @@ def _record_threads():
         self.threads_of_epochs = []
         threads_of_fits.append(self.threads_of_epochs)
 
-        def recording_sgd_epoch(**arguments):
+        def recording_sgd_epoch(*arguments):
             self.threads_of_epochs[-1].add(threading.get_ident())
-            return sgd_epoch(**arguments)
+            return sgd_epoch(*arguments)
 
         init(self, recording_sgd_epoch, n_partitions, threads)
 
-    def recording_epoch(self, **arguments):
+    def recording_epoch(self, *arguments):
         self.threads_of_epochs.append(set())
-        return epoch(self, **arguments)
+        return epoch(self, *arguments)
 
     Partitions.__init__, Partitions.epoch = recording_init, recording_epoch
     return threads_of_fits

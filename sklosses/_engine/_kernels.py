@@ -35,15 +35,12 @@ class Kernels:
     the built-in kernels in ``_losses`` do; user-defined kernels ignore the
     kind. ``directory`` is where a user's loss is cached (None: in memory).
 
-    ``sgd_epochs``, the epochs of a fit in one call (``_epochs.py``), is None
-    for a user's loss, whose epochs the estimator drives. Compiling it links
-    ``sgd_epoch`` into it, and LLVM optimizes the loop a second time: 1.8 s
-    more for each new loss, to save some 15 us an epoch, which matters on
-    small tables only.
+    ``sgd_epoch`` is one epoch, ``sgd_epochs`` the epoch loop around it
+    (``_epochs.py``), which local SGD runs with an epoch of its own.
     """
 
     def __init__(
-        self, loss_values, loss_derivatives, sgd_epoch, sgd_epochs=None, directory=None
+        self, loss_values, loss_derivatives, sgd_epoch, sgd_epochs, directory=None
     ):
         self.loss_values = loss_values
         self.loss_derivatives = loss_derivatives
@@ -151,16 +148,16 @@ def _compile_user_kernels(value, derivative, directory):
         _renamed(loss_value_and_derivative, directory)
     )
 
+    sgd_epoch = _recompile(
+        _sgd.sgd_epoch, directory, loss_value_and_derivative=loss_value_and_derivative
+    )
     return Kernels(
         _recompile(_losses.loss_values, directory, loss_value=loss_value),
         _recompile(
             _losses.loss_derivatives, directory, loss_derivative=loss_derivative
         ),
-        _recompile(
-            _sgd.sgd_epoch,
-            directory,
-            loss_value_and_derivative=loss_value_and_derivative,
-        ),
+        sgd_epoch,
+        _recompile(_epochs.sgd_epochs, directory, sgd_epoch=sgd_epoch),
         directory=directory,
     )
 

@@ -86,27 +86,6 @@ def visiting_order(state, rows, how):
     return _interleave(rows, block_starts, BLOCK_SIZE, N_STREAMS, ROWS_PER_TURN)
 
 
-def with_repeats(rng, order, repeats):
-    """``order`` with the rows ``repeats`` inserted at random places.
-
-    Rows that ``learning_rate="auto"`` visits more than once per epoch are
-    spread over the epoch this way, not visited back to back: consecutive
-    visits of one row would fit that row alone.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklosses._engine._order import with_repeats
-    >>> order = with_repeats(np.random.default_rng(0), np.arange(5), np.array([2, 2]))
-    >>> sorted(order.tolist())
-    [0, 1, 2, 2, 2, 3, 4]
-    """
-    if repeats.shape[0] == 0:
-        return order
-    places = rng.integers(0, order.shape[0] + 1, size=repeats.shape[0])
-    return np.insert(order, places, repeats)
-
-
 def interleaved_blocks(
     rng, n, block_size=BLOCK_SIZE, n_streams=N_STREAMS, rows_per_turn=ROWS_PER_TURN
 ):

@@ -16,7 +16,9 @@ Here the generator's state travels as six unsigned 64-bit integers (see
   ``uinteger``);
 - ``random_interval``, a value in ``[0, max]`` by masked rejection, from 32
   bits when ``max`` fits in them;
-- ``Generator.shuffle`` of a 1-D array, Fisher-Yates from the last element.
+- ``Generator.shuffle`` of a 1-D array, Fisher-Yates from the last element;
+- ``Generator.integers(0, n + 1)`` for ``n`` below 2**32: Lemire's bounded
+  draw from 32 bits (``buffered_bounded_lemire_uint32``).
 
 The tests check the permutations against ``Generator.permutation``, and the
 state afterwards against the Generator's, for many sizes and seeds.
@@ -137,6 +139,23 @@ def random_interval(state, largest):
         while value > largest:
             value = next_uint64(state) & mask
     return value
+
+
+@cached_njit(nogil=True, inline="always")
+def bounded_integer(state, largest):
+    """``Generator.integers(0, largest + 1)``: Lemire's draw from 32 bits,
+    for ``largest`` below 2**32 - 1 (numpy's ``buffered_bounded_lemire_uint32``)."""
+    if largest == 0:
+        return np.uint64(0)
+    excluded = np.uint64(largest) + np.uint64(1)
+    m = next_uint32(state) * excluded
+    leftover = m & np.uint64(0xFFFFFFFF)
+    if leftover < excluded:
+        threshold = (np.uint64(0xFFFFFFFF) - np.uint64(largest)) % excluded
+        while leftover < threshold:
+            m = next_uint32(state) * excluded
+            leftover = m & np.uint64(0xFFFFFFFF)
+    return m >> np.uint64(32)
 
 
 @cached_njit(nogil=True)

@@ -5,8 +5,7 @@ are stored as ``coef = wscale * v`` so that the L2 shrinkage of every step
 costs O(1) and a sparse update O(nnz); L1 uses the cumulative penalty of
 Tsuruoka et al. (2009); averaging uses the lazy form of Xu (2011), where the
 average is ``(avg + avg_a * v) / avg_b``. One call runs one epoch; the
-epochs, their shuffling and the stopping rule are driven by ``_epochs.py``
-(a plain fit, in one compiled call) or by the estimator.
+epochs, their order and the stopping rule are ``_epochs.py``'s.
 
 Dense rows are read straight from the C-ordered input, and come with
 ``indices`` and ``indptr`` None; CSR rows are read through them. Numba
@@ -128,104 +127,29 @@ def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
 
 
 @cached_njit(nogil=True, fastmath=VECTORIZE)
-def sgd_epoch(
-    data,
-    indices,
-    indptr,
-    n_features,
-    y,
-    sample_weight,
-    order,
-    coef,
-    intercept,
-    avg_coef,
-    avg_intercept,
-    l1_q,
-    l1_u,
-    kind,
-    loss_params,
-    multinomial,
-    penalty,
-    alpha,
-    l1_ratio,
-    learning_rate,
-    eta,
-    eta0,
-    power_t,
-    optimal_init,
-    t,
-    fit_intercept,
-    intercept_decay,
-    average,
-):
-    """One pass of SGD over the rows ``order``, updating the model in place.
+def sgd_epoch(rows, model, rule, order, t, l1_u, eta, average):
+    """One pass of SGD over the rows ``order``, updating ``model`` in place.
 
     The model has one row of ``coef`` (and one ``intercept``) per output:
     one for a binary or regression model, one per class for the multinomial
-    log loss, which updates every row with the softmax gradient. Call it
-    with keywords: many parameters share a type, and a swap would run.
+    log loss, which updates every row with the softmax gradient.
 
     Parameters
     ----------
-    data : ndarray of shape (n_samples * n_features,) or (nnz,)
-        The rows: a dense C-ordered ``X`` flattened, or a CSR matrix's
-        ``data``.
-    indices, indptr : ndarray of int32 or None
-        The CSR matrix's column indices and row pointers; None for dense
-        rows.
-    n_features : int
-        Columns of ``X``.
-    y : ndarray of shape (n_samples,)
-        Targets: -1/+1 or 0/1 for a binary model (the loss's label
-        encoding), class indices with ``multinomial``, values for a
-        regression.
-    sample_weight : ndarray of shape (n_samples,)
-        Weight of each visit of a row.
+    rows : Rows
+        The training rows (see ``_arguments.py``).
+    model : Model
+        The arrays updated in place.
+    rule : Rule
+        The loss, penalty and schedule of each step.
     order : ndarray of int64
         The rows to visit, in order; a row may appear more than once.
-    coef : ndarray of shape (n_outputs, n_features)
-        The weights, updated in place.
-    intercept : ndarray of shape (n_outputs,)
-        The intercepts, updated in place.
-    avg_coef : ndarray of shape (n_outputs, n_features) or (n_outputs, 0)
-        The averaged weights, updated in place when ``average``.
-    avg_intercept : ndarray of shape (n_outputs,)
-        The averaged intercepts, updated in place when ``average``.
-    l1_q : ndarray of shape (n_outputs, n_features) or (1, 0)
-        The L1 penalty each weight has received so far (Tsuruoka et al.),
-        updated in place; unused without an L1 penalty.
-    l1_u : float
-        The L1 penalty accumulated per weight so far.
-    kind : int
-        The loss: a built-in kernel's number, or a user loss's.
-    loss_params : ndarray of float64
-        The loss's parameters (thresholds, quantile).
-    multinomial : bool
-        Softmax cross-entropy over the rows of ``coef``.
-    penalty : int
-        ``NO_PENALTY``, ``L1``, ``L2`` or ``ELASTICNET``.
-    alpha : float
-        The penalty's strength, per visit.
-    l1_ratio : float
-        The elastic net's share of L1.
-    learning_rate : int
-        The schedule: ``CONSTANT``, ``OPTIMAL``, ``INVSCALING``,
-        ``ADAPTIVE``, ``PA1`` or ``PA2``.
-    eta : float
-        The step of the constant and adaptive schedules.
-    eta0 : float
-        The initial step of invscaling; the aggressiveness of PA-I/II.
-    power_t : float
-        The exponent of invscaling.
-    optimal_init : float
-        The offset ``t0`` of the optimal schedule (Bottou's heuristic).
     t : float
         Steps taken so far, plus one.
-    fit_intercept : bool
-        Whether the intercept is trained.
-    intercept_decay : float
-        Scale of the intercept's steps (0.01 for sparse rows, as
-        scikit-learn).
+    l1_u : float
+        The L1 penalty accumulated per weight so far.
+    eta : float
+        The step of the constant and adaptive schedules.
     average : int
         The step from which the average starts; 0 for no averaging.
 
@@ -240,7 +164,7 @@ def sgd_epoch(
     sumpenalty : float
         The sum of the penalties of the weights each visit saw, as
         scikit-learn's objective counts them (zero for passive-aggressive
-        steps).
+        steps), per unit of ``alpha``.
     n_clipped : int
         Derivatives that exceeded ``MAX_DLOSS``: a sign that SGD diverges.
     n_nonfinite : int
@@ -251,6 +175,25 @@ def sgd_epoch(
         Whether the weights, their averages and the intercepts are all
         finite after the epoch.
     """
+    return _sgd_epoch(
+        rows.data, rows.indices, rows.indptr, rows, model, rule, order, t, l1_u,
+        eta, average,
+    )  # fmt: skip
+
+
+@cached_njit(nogil=True, fastmath=VECTORIZE)
+def _sgd_epoch(data, indices, indptr, rows, model, rule, order, t, l1_u, eta, average):
+    """:func:`sgd_epoch`, with the rows' arrays as arguments of their own:
+    numba drops the code of the kind of rows an argument is not (dense when
+    ``indptr`` is None, CSR otherwise) only for a test on an argument."""
+    n_features, y, sample_weight = rows.n_features, rows.y, rows.sample_weight
+    coef, intercept = model.coef, model.intercept
+    avg_coef, avg_intercept, l1_q = model.avg_coef, model.avg_intercept, model.l1_q
+    kind, loss_params, multinomial = rule.kind, rule.loss_params, rule.multinomial
+    penalty, alpha, l1_ratio = rule.penalty, rule.alpha, rule.l1_ratio
+    learning_rate, eta0, power_t = rule.learning_rate, rule.eta0, rule.power_t
+    optimal_init, fit_intercept = rule.optimal_init, rule.fit_intercept
+    intercept_decay = rule.intercept_decay
     dense = indptr is None
     n_outputs = coef.shape[0]
     averaging = average > 0

@@ -1,5 +1,5 @@
 """What the threads of one model's partitions share: a barrier and the
-combination of their copies (see ``linear_model/_local_sgd.py``).
+combination of their copies (see ``_local_sgd.py``).
 
 Waking a thread blocked on a lock takes a few hundred microseconds here,
 more than combining a dense model: the threads meet by spinning in compiled

@@ -3,7 +3,6 @@ and the epoch driver. Step sizes live in ``_schedules.py``, data checks and
 the held-out rows in ``_validation.py``."""
 
 import functools
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -19,17 +18,28 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import _sgd
-from .._engine._epochs import epoch_objective, start_progress, stop_rule
+from .._engine._arguments import Model, Plan, Rows, Rule
+from .._engine._epochs import start_progress
 from .._engine._kernels import engine_loss
+from .._engine._local_sgd import Partitions
 from .._engine._norms import squared_row_norms
-from .._engine._order import shuffling, visiting_order, with_repeats
-from .._engine._random import generator_state, set_generator_state
+from .._engine._order import shuffling
+from .._engine._random import generator_state
 from .._estimator import Estimator
 from ..losses import EpsilonInsensitiveLoss, HingeLoss, get_loss, loss_names
 from ..losses._check import check_loss_once
-from ._local_sgd import Partitions
+from ._driver import (
+    AutoObserver,
+    CallbackObserver,
+    Run,
+    SGDResult,
+    ValidationObserver,
+    VerboseObserver,
+    auto_split,
+    drive,
+    visit_alpha,
+)
 from ._schedules import (
-    AUTO_ALWAYS_RESTART,
     AUTO_MAX_VISITS,
     AUTO_OBJECTIVE_ROWS,
     LEARNING_RATES,
@@ -57,8 +67,6 @@ PENALTIES = {
 # gradient at every sample while most coefficients see few.
 SPARSE_INTERCEPT_DECAY = 0.01
 MAX_INT = np.iinfo(np.int32).max
-# The visits of one call of the compiled epochs, about 10 to 100 ms.
-COMPILED_CALL_VISITS = 2**20
 # What averaging adds to a model: the iterates SGD updates (coef_ and
 # intercept_ show the averages once they have started), the averages, and
 # the step each started at.
@@ -68,20 +76,6 @@ AVERAGING_STATE = (
 )  # fmt: skip
 # In the machine's byte order: a dtype equals another only in the same order.
 _ENGINE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-
-
-class SGDResult:
-    """What one run of epochs produced, besides the coefficients.
-
-    ``remaining``: with ``learning_rate="auto"``, the estimated distance of
-    the training objective from its minimum after the last epoch, relative
-    to the objective; ``None`` otherwise.
-    """
-
-    def __init__(self, n_iter, curves, remaining=None):
-        self.n_iter = n_iter
-        self.curves = curves
-        self.remaining = remaining
 
 
 def fit_transaction(method):
@@ -567,244 +561,111 @@ class BaseSGD(Estimator):
         each epoch; one may ask to stop.
 
         With ``learning_rate="auto"`` (a schedule with a ``split_norm``), the
-        rows heavier than it are split into several visits
-        (:func:`split_heavy_rows`, from ``row_norms``), and the epochs watch
-        the training objective of the model they return, the average, on a
-        fixed sample of training rows: ``loss_curve_`` holds it, and training
-        stops once the objective is estimated within ``tol`` (relative) of its
-        minimum for ``n_iter_no_change`` epochs. ``split_norms_at(coef,
-        intercept)``, for a log link, gives the norms to split the rows by at
-        the current weights, weighed by the loss's curvature there: from the
-        second epoch on they replace ``row_norms``, so that rows whose mean
-        the model has moved far from their target still take small, unbiased
-        steps. ``threads`` run the ``n_partitions`` of local SGD (see
-        ``_local_sgd.py``); ``None``: as many as ``n_jobs`` allows, and no
-        more than the CPUs.
+        rows heavier than it are split into several visits, from
+        ``row_norms``, and the epochs watch the averaged model (see
+        ``AutoObserver``). ``split_norms_at(coef, intercept)``, for a log
+        link, gives the norms to split the rows by at the current weights,
+        weighed by the loss's curvature there: from the second epoch on they
+        replace ``row_norms``, so that rows whose mean the model has moved
+        far from their target still take small, unbiased steps. ``threads``
+        run the ``n_partitions`` of local SGD (see ``_engine/_local_sgd.py``);
+        ``None``: as many as ``n_jobs`` allows, and no more than the CPUs.
         """
-        n_samples, n_features = X.shape
+        n_samples = X.shape[0]
         # Booleans pass scikit-learn's integer constraints (max_iter=True
         # runs one epoch there): the engine takes plain integers.
-        max_iter, n_iter_no_change = int(max_iter), int(self.n_iter_no_change)
-        if sp.issparse(X):
-            data, indices, indptr = X.data, X.indices, X.indptr
-            data_bytes = data.nbytes + indices.nbytes
-            intercept_decay = SPARSE_INTERCEPT_DECAY
-        else:
-            data, indices, indptr = X.reshape(-1), None, None
-            data_bytes = data.nbytes
-            intercept_decay = 1.0
+        max_iter = int(max_iter)
         kernels, kind, loss_params = engine_loss(loss)
         learning_rate, eta0, power_t, average, split_norm = schedule
         if average:
             average = int(average_start[0])
-        penalty = PENALTIES[self.penalty]
-        l1_ratio = 0.0 if self.l1_ratio is None else float(self.l1_ratio)
         alpha = float(self.alpha)
-
-        optimal_init = 0.0
-        if learning_rate == _sgd.OPTIMAL:
-            optimal_init = optimal_step_offset(loss, loss_params, alpha)
-
         if validation_mask is None:
             train = np.arange(n_samples)
         else:
             train = np.flatnonzero(~validation_mask)
+        rows = _engine_rows(X, y, sample_weight)
+        penalty = PENALTIES[self.penalty]
         l1_q = np.zeros(coef.shape if penalty in (_sgd.L1, _sgd.ELASTICNET) else (1, 0))
-        l1_u = 0.0
-        tol = -np.inf if self.tol is None else self.tol
-        eta = eta0
-        t = float(self.t_)
-        how = shuffling(self.shuffle, data_bytes)
-        # What the engine takes that stays the same from epoch to epoch.
-        data, indices, indptr, y = (_read_only(a) for a in (data, indices, indptr, y))
-        engine = dict(
-            data=data, indices=indices, indptr=indptr, n_features=n_features,
-            y=y, coef=coef, intercept=intercept,
-            avg_coef=average_coef, avg_intercept=average_intercept, l1_q=l1_q,
-            kind=kind, loss_params=loss_params, multinomial=multinomial,
-            penalty=penalty, l1_ratio=l1_ratio, learning_rate=learning_rate,
-            eta0=eta0, power_t=power_t, optimal_init=optimal_init,
-            fit_intercept=bool(self.fit_intercept), intercept_decay=intercept_decay,
+        model = Model(coef, intercept, average_coef, average_intercept, l1_q)
+        rule = Rule(
+            kind, loss_params, multinomial, penalty, alpha,
+            0.0 if self.l1_ratio is None else float(self.l1_ratio),
+            learning_rate, eta0, power_t,
+            optimal_step_offset(loss, loss_params, alpha)
+            if learning_rate == _sgd.OPTIMAL else 0.0,
+            bool(self.fit_intercept),
+            SPARSE_INTERCEPT_DECAY if sp.issparse(X) else 1.0,
         )  # fmt: skip
-        watch_average = split_norm > 0
-        if not (
-            kernels.sgd_epochs is None  # a user's loss
-            or watch_average
-            or validation_callback is not None
-            or hooks is not None
-            or self.verbose
-            or self.n_partitions > 1
-        ):
-            # Each sample's step sees the whole penalty: no row is repeated.
-            visit_alpha = alpha * train.shape[0] / max(train.shape[0], 1)
-            return self._run_compiled_epochs(
-                X, kernels.sgd_epochs, _seed_state(int(seed)).copy(), train, how,
-                max_iter, tol, n_iter_no_change, progress=(t, l1_u, eta),
-                engine=dict(engine, sample_weight=_read_only(sample_weight),
-                            alpha=visit_alpha,
-                            average=average),
-            )  # fmt: skip
-
+        data_bytes = rows.data.nbytes
+        if rows.indices is not None:
+            data_bytes += rows.indices.nbytes
+        plan = Plan(
+            train, train[:0], shuffling(self.shuffle, data_bytes),
+            -np.inf if self.tol is None else self.tol,
+            int(self.n_iter_no_change), True,
+        )  # fmt: skip
         rng = np.random.Generator(np.random.PCG64(_seed_sequence(int(seed))))
-        repeats = train[:0]
-        if watch_average:
+        observers = []
+        if split_norm > 0:
             objective_of = training_objective(
                 loss, X, y, sample_weight, train, rng, multinomial,
-                self.penalty, alpha, l1_ratio,
+                self.penalty, alpha, rule.l1_ratio,
             )  # fmt: skip
-            weight_of_rows = sample_weight
             if split_norms_at is not None and self.t_ > 1:
                 # Weights trained before (partial_fit, warm start): split by
                 # their curvature from the first epoch on.
                 row_norms = split_norms_at(coef, intercept)
-            sample_weight, repeats, n_cut = split_heavy_rows(
-                weight_of_rows, row_norms, train, split_norm
+            weights, repeats, n_cut = split_heavy_rows(
+                sample_weight, row_norms, train, split_norm
             )
             if n_cut:
                 self._warn_cut_rows(n_cut, split_norm)
-        if threads is None:
-            threads = effective_n_jobs(getattr(self, "n_jobs", None))
-        partitions = Partitions(kernels.sgd_epoch, self.n_partitions, threads)
-        curves = {"loss": [], "validation_loss": [], "validation_score": []}
-        best, no_improvement = np.inf, 0
-        warned_diverging = False
-        remaining = None
-        if watch_average:
-            previous = objective_of(coef, intercept)
-        start_time = time.perf_counter()
-
-        # With "auto" and no average of the user's, the average may restart
-        # at the start of epochs 3, 5, 9, 17, ... (see below).
-        restart_average = watch_average and not self.average
-        restart = False
-        for epoch in range(1, max_iter + 1):
-            if restart:
-                average_coef[...] = 0.0
-                average = average_start[0] = int(t)
-                restart = False
-            if watch_average and split_norms_at is not None and epoch > 1:
-                sample_weight, repeats, n_cut = split_heavy_rows(
-                    weight_of_rows, split_norms_at(coef, intercept), train, split_norm
-                )
-            # Each visit takes a step of the penalty too: spread it over the
-            # extra visits of the heavy rows.
-            visit_alpha = (
-                alpha * train.shape[0] / max(train.shape[0] + repeats.shape[0], 1)
-            )
-            if hooks is not None:
-                hooks.begin_epoch()
-            # Deleted after the call, so that the last epoch's order is freed
-            # before this one's is built.
-            order = _draw_order(rng, train, how, repeats)
-            run = partitions.epoch(
-                **engine, sample_weight=_read_only(sample_weight), order=order,
-                l1_u=l1_u, alpha=visit_alpha, eta=eta, t=t, average=average,
+            rows = rows._replace(sample_weight=_read_only(weights))
+            plan = plan._replace(repeats=repeats)
+            split = None
+            if split_norms_at is not None:
+                split = auto_split(sample_weight, split_norms_at, train, split_norm)
+            auto = AutoObserver(
+                objective_of, sample_weight, split, alpha, plan.tol,
+                restarts=not self.average,
             )  # fmt: skip
-            t, l1_u, sumloss, sumpenalty, n_clipped, n_nonfinite, finite, average = run
+            observers.append(auto)
+        if validation_callback is not None:
+            observers.append(ValidationObserver(validation_callback, plan.tol))
+        if self.verbose:
+            observers.append(VerboseObserver())
+        if hooks is not None:
+            observers.append(CallbackObserver(hooks))
+        rule = rule._replace(alpha=visit_alpha(alpha, plan))
+
+        sgd_epochs = kernels.sgd_epochs
+        if self.n_partitions > 1:
+            if threads is None:
+                threads = effective_n_jobs(getattr(self, "n_jobs", None))
+            partitions = Partitions(kernels.sgd_epoch, self.n_partitions, threads)
+            sgd_epochs = partitions.sgd_epochs
+        state = generator_state(rng)
+        run = Run(
+            rows, model, rule, plan,
+            start_progress(self.t_, 0.0, eta0, average), np.empty(max_iter),
+        )  # fmt: skip
+
+        def check_epoch(epoch, n_clipped, n_nonfinite, finite, warned):
+            return self._check_epoch(X, epoch, n_clipped, n_nonfinite, finite, warned)
+
+        try:
+            epoch = drive(sgd_epochs, state, run, max_iter, observers, check_epoch)
+        finally:
             if average:
-                average_start[0] = average
-            del order
-            objective = epoch_objective(
-                sumloss, sumpenalty, visit_alpha, train.shape[0]
-            )
-            warned_diverging = self._check_epoch(
-                X, epoch, n_clipped, n_nonfinite,
-                finite and np.isfinite(objective), warned_diverging,
-            )  # fmt: skip
-            effective = (coef, intercept)
-            if 0 < average <= t - 1:
-                effective = (average_coef, average_intercept)
-            if watch_average:
-                objective = objective_of(*effective)
-                # Averaged SGD nears its minimum as 1/t: the distance left is
-                # about the last epoch's decrease times the epochs run.
-                remaining = max(previous - objective, 0.0) * epoch
-                remaining /= max(abs(objective), np.finfo(float).tiny)
-                previous = objective
-                # An average of every epoch lags behind iterates that still
-                # move, as on tables a model nearly separates. So after
-                # epochs 2, 4, 8, 16, ... the average restarts, and spans the
-                # last half of the epochs run or less: always
-                # from epoch 16 on, and before only if the iterate does
-                # better than the average. Where SGD hovers around its
-                # minimum the average does better, and a restart would only
-                # make it noisier and the fit longer.
-                if restart_average and epoch > 1 and epoch & (epoch - 1) == 0:
-                    restart = (
-                        epoch >= AUTO_ALWAYS_RESTART
-                        or objective_of(coef, intercept) < objective
-                    )
-            curves["loss"].append(objective)
-            if validation_callback is not None:
-                val_loss, val_score = validation_callback(*effective)
-                curves["validation_loss"].append(val_loss)
-                curves["validation_score"].append(val_score)
-                # Watch a quantity where greater is better.
-                watched = -val_score
-            else:
-                watched = objective
-            if self.verbose:
-                self._print_epoch(epoch, effective, t, objective, curves, start_time)
-            if hooks is not None and hooks.end_epoch(*effective):
-                break
-
-            if watch_average and validation_callback is None:
-                stalled = remaining <= tol
-            else:
-                stalled = watched > best - tol
-            stop, best, no_improvement, eta = stop_rule(
-                stalled, watched, best, no_improvement, eta,
-                n_iter_no_change, learning_rate == _sgd.ADAPTIVE,
-            )  # fmt: skip
-            if stop:
-                if self.verbose:
-                    print(
-                        f"Convergence after {epoch} epochs took "
-                        f"{time.perf_counter() - start_time:.2f} seconds"
-                    )
-                break
-        return SGDResult(epoch, curves, remaining)
-
-    def _run_compiled_epochs(
-        self, X, sgd_epochs, random_state, rows, how, max_iter, tol,
-        n_iter_no_change, progress, engine,
-    ):  # fmt: skip
-        """``_run_sgd``'s epochs in compiled code (see ``_epochs.py``), for a
-        run of a built-in loss that watches its training objective only: no
-        validation split, callbacks, printing, ``learning_rate="auto"`` or
-        local SGD. The same coefficients as ``_run_sgd``'s own loop, bit for
-        bit.
-
-        ``random_state``: the state the visiting orders are drawn from (see
-        ``_engine/_random.py``); ``progress``: ``t``, ``l1_u`` and ``eta`` to
-        start from; ``engine``: the arguments of ``sgd_epochs`` from ``data``
-        on.
-        """
-        progress = start_progress(*progress)
-        objectives = np.empty(max_iter)
-        epoch = 0
-        warned_diverging = False
-        # Back in Python every so many visits, so that an interrupt (Ctrl-C)
-        # stops a long fit within a fraction of a second.
-        per_call = max(1, COMPILED_CALL_VISITS // max(rows.shape[0], 1))
-        while epoch < max_iter:
-            epochs, stop, n_clipped, n_nonfinite, finite = sgd_epochs(
-                random_state, rows, how, min(per_call, max_iter - epoch), tol,
-                n_iter_no_change, warned_diverging, progress,
-                objectives[epoch:], **engine,
-            )  # fmt: skip
-            epoch += epochs
-            warned_diverging = self._check_epoch(
-                X, epoch, n_clipped, n_nonfinite, finite, warned_diverging
-            )
-            if stop:
-                break
+                average_start[0] = run.progress.average
         curves = {
-            "loss": objectives[:epoch].tolist(),
-            "validation_loss": [],
-            "validation_score": [],
+            "loss": run.objectives[:epoch].tolist(),
+            "validation_loss": run.validation_loss,
+            "validation_score": run.validation_score,
         }
-        return SGDResult(epoch, curves)
+        remaining = auto.remaining if split_norm > 0 else None
+        return SGDResult(epoch, curves, remaining)
 
     def _check_epoch(self, X, epoch, n_clipped, n_nonfinite, finite, warned):
         """What the engine found in epoch ``epoch``: raise for a NaN or
@@ -860,19 +721,6 @@ class BaseSGD(Estimator):
         if self.learning_rate == "optimal":
             return " A larger alpha might help too."
         return " A smaller eta0 might help too."
-
-    def _print_epoch(self, epoch, effective, t, objective, curves, start_time):
-        coef, intercept = effective
-        line = (
-            f"-- Epoch {epoch}\nNorm: {np.linalg.norm(coef):.2f}, NNZs: "
-            f"{np.count_nonzero(coef)}, "
-            f"Bias: {np.array2string(intercept, precision=6)}, T: {int(t - 1)}, "
-            f"Avg. loss: {objective:.6f}"
-        )
-        if curves["validation_loss"]:
-            line += f", Validation loss: {curves['validation_loss'][-1]:.6f}"
-        print(line)
-        print(f"Total training time: {time.perf_counter() - start_time:.2f} seconds.")
 
     def _warn_if_not_converged(self, results):
         """Warn when a fit's result may be poor: the training objective ended
@@ -1059,15 +907,6 @@ def _seed_state(seed):
     return state
 
 
-def _draw_order(rng, rows, how, repeats):
-    """An epoch's visiting order of ``rows`` (see ``visiting_order``), with
-    the rows ``repeats`` inserted at random places, drawn from ``rng``."""
-    state = generator_state(rng)
-    order = visiting_order(state, rows, how)
-    set_generator_state(rng, state)
-    return with_repeats(rng, order, repeats)
-
-
 def _draw_seeds(rng, n_models):
     return (
         rng.randint(MAX_INT)
@@ -1098,6 +937,18 @@ def _read_only(array):
     view = array.view()
     view.flags.writeable = False
     return view
+
+
+def _engine_rows(X, y, sample_weight):
+    """The :class:`Rows` of ``X`` (C-ordered or CSR), read only."""
+    if sp.issparse(X):
+        data, indices, indptr = X.data, X.indices, X.indptr
+    else:
+        data, indices, indptr = X.reshape(-1), None, None
+    return Rows(
+        *(_read_only(a) for a in (data, indices, indptr)), X.shape[1],
+        _read_only(y), _read_only(sample_weight),
+    )  # fmt: skip
 
 
 def _finite_or_inf(value):

@@ -34,7 +34,9 @@ from typing import NamedTuple
 import numpy as np
 from joblib import cpu_count
 
-from .._engine import _threads
+from . import _threads
+from ._arguments import Model
+from ._epochs import draw_order, finish_epoch, returns_early
 
 # Each share of a round makes at least this many visits; a wide model makes
 # more, so that combining the copies (a pass over the weights) stays a small
@@ -45,8 +47,6 @@ WEIGHTS_PER_VISIT = 16
 CACHE_LINE = 64  # bytes
 # Reads of the threads' flags before a waiting thread yields its core.
 SPINS = 100_000
-# The engine's arguments that hold the model, which each share copies.
-MODEL_ARRAYS = ("coef", "intercept", "avg_coef", "avg_intercept", "l1_q")
 
 
 # Gives the core to another thread, if one is waiting for it (not on Windows).
@@ -171,6 +171,25 @@ class Partitions:
             self.threads = min(self.threads, cpu_count())
         self._copies_of = None
 
+    def sgd_epochs(
+        self, state, rows, model, rule, plan, progress, objectives, n_epochs, warned
+    ):
+        """``_epochs.sgd_epochs`` with :meth:`epoch` for the engine's epoch:
+        the same arguments, order, objective, stopping rule and results."""
+        for epoch in range(n_epochs):
+            order = draw_order(state, plan)
+            *run, average = self.epoch(
+                rows, model, rule, order, progress.t, progress.l1_u, progress.eta,
+                progress.average,
+            )  # fmt: skip
+            run = tuple(run)
+            progress, objectives[epoch], finite, stop = finish_epoch(
+                progress, plan, rule, run, average
+            )
+            if returns_early(stop, run, finite, warned):
+                return epoch + 1, stop, run[4], run[5], finite, progress
+        return n_epochs, False, 0, 0, True, progress
+
     def _rounds(self, order, t, average, averaging, n_weights):
         """The epoch's rounds, and the step count and the average's start
         after them."""
@@ -193,17 +212,14 @@ class Partitions:
                 average = int(t - averaged) if averaged > 0 else int(max(average, t))
         return rounds, t, average
 
-    def epoch(self, *, order, l1_u, t, average, **arrays_and_engine):
+    def epoch(self, rows, model, rule, order, t, l1_u, eta, average):
         """One epoch over ``order``: the engine's results, then the step the
         average counts from afterwards (``average``, shifted so that the
         engine's ``t - average`` stays the number of iterates averaged)."""
         if self.n_partitions == 1:
-            run = self.sgd_epoch(
-                order=order, l1_u=l1_u, t=t, average=average, **arrays_and_engine
-            )
+            run = self.sgd_epoch(rows, model, rule, order, t, l1_u, eta, average)
             return (*run, average)
-        model = {name: arrays_and_engine.pop(name) for name in MODEL_ARRAYS}
-        engine = arrays_and_engine
+        model = model._asdict()
         averaging = average > 0 and model["avg_coef"].shape[1] > 0
         rounds, t, average = self._rounds(
             order, t, average, averaging, model["coef"].size
@@ -219,11 +235,10 @@ class Partitions:
             try:
                 for r, round_ in enumerate(rounds):
                     for p in range(k, len(round_.shares), self.threads):
+                        share = Model(*(views[p] for _, views in copies.values()))
                         runs[r][p] = self.sgd_epoch(
-                            order=round_.shares[p], l1_u=u, t=round_.t,
-                            average=round_.average,
-                            **{name: views[p] for name, (_, views) in copies.items()},
-                            **engine,
+                            rows, share, rule, round_.shares[p], round_.t, u, eta,
+                            round_.average,
                         )  # fmt: skip
                     self._barrier(flags, k, 2 * r + 1)
                     u += sum(run[1] - u for run in runs[r])
