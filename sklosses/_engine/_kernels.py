@@ -148,9 +148,10 @@ def _compile_user_kernels(value, derivative, directory):
         _renamed(loss_value_and_derivative, directory)
     )
 
-    sgd_epoch = _recompile(
-        _sgd.sgd_epoch, directory, loss_value_and_derivative=loss_value_and_derivative
+    rows_epoch = _recompile(
+        _sgd._sgd_epoch, directory, loss_value_and_derivative=loss_value_and_derivative
     )
+    sgd_epoch = _recompile(_sgd.sgd_epoch, directory, _sgd_epoch=rows_epoch)
     return Kernels(
         _recompile(_losses.loss_values, directory, loss_value=loss_value),
         _recompile(
