@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss, mean_squared_error
 
 from sklosses import SGDClassifier, SGDRegressor
-from sklosses.linear_model._base import SGDResult
+from sklosses.linear_model._driver import SGDResult
 from sklosses.linear_model._schedules import split_heavy_rows
 
 ALPHA = 1e-5

@@ -40,7 +40,7 @@ from sklearn.utils.validation import (
 from sklosses import SGDClassifier, SGDRegressor
 from sklosses._engine._random import generator_state
 from sklosses._estimator import Estimator
-from sklosses.linear_model import _base, _classification, _validation
+from sklosses.linear_model import _base, _driver, _labels, _validation
 from sklosses.losses import get_loss, loss_names
 
 # Examples per property: enough to reach the edges below, few enough that
@@ -257,7 +257,7 @@ def test_training_data_skips_check_X_y_only_where_it_changes_nothing(
     dtype, C order), errors, warnings and ``n_features_in_`` or
     ``feature_names_in_``, on a first call and on a later one."""
     X, y = data
-    event("engine-ready" if _base._engine_ready(X, y) else "not engine-ready")
+    event("engine-ready" if _validation.engine_ready(X, y) else "not engine-ready")
     estimator = cls()
     if not first_call:
         estimator.n_features_in_ = n_features_in
@@ -271,7 +271,7 @@ def test_training_data_skips_check_X_y_only_where_it_changes_nothing(
         return estimator._validate_training_data(X, y, first_call, **target_options)
 
     def slow_path():
-        with mock.patch.object(_base, "_engine_ready", return_value=False):
+        with mock.patch.object(_validation, "engine_ready", return_value=False):
             return slow._validate_training_data(X, y, first_call, **target_options)
 
     assert _outcome(fast_path) == _outcome(slow_path)
@@ -286,7 +286,7 @@ def test_engine_ready_arrays_pass_validate_data_unchanged(cls, target_options, d
     call it, returns such ``X`` and ``y`` with the same values, dtype and
     layout, and says nothing."""
     X, y = data
-    if not _base._engine_ready(X, y):
+    if not _validation.engine_ready(X, y):
         return
     result, caught = _outcome(
         lambda: validate_data(
@@ -394,7 +394,7 @@ def _targets_by_scikit_learn(y):
 def test_check_targets_is_check_classification_targets_and_unique(y):
     """The same labels, errors and warnings; the layout of ``y`` aside,
     which only comparisons read (the engine gets targets built from them)."""
-    fast = _outcome(lambda: _classification._check_targets(y), layout=False)
+    fast = _outcome(lambda: _labels._check_targets(y), layout=False)
     assert fast == _outcome(lambda: _targets_by_scikit_learn(y), layout=False)
 
 
@@ -467,14 +467,16 @@ def test_known_labels_pass_every_label_check(data):
     y = data.draw(later_labels(classes))
     estimator = SGDClassifier()
     estimator.classes_, estimator._mode = classes, mode
-    known = estimator._known_labels(y)
+    known = _labels._known_labels(estimator, y)
     event(f"known: {known}")
     if not known:
         return
 
     def checked():
-        checked_y, found, multilabel = _classification._check_targets(y)
-        estimator._check_classes(found, checked_y, None, multilabel, False, False)
+        checked_y, found, multilabel = _labels._check_targets(y)
+        _labels._check_classes(
+            estimator, found, checked_y, None, multilabel, False, False
+        )
         return checked_y, multilabel
 
     assert _outcome(checked) == (("returns", _describe((y, False))), [])
@@ -505,7 +507,7 @@ def test_same_classes_is_unique_labels(data):
     def by_scikit_learn():
         return np.array_equal(fitted, unique_labels(np.asarray(classes)))
 
-    assert _outcome(lambda: _classification._same_classes(fitted, classes)) == (
+    assert _outcome(lambda: _labels._same_classes(fitted, classes)) == (
         _outcome(by_scikit_learn)
     )
 
@@ -695,10 +697,10 @@ def test_remembered_seed_sequences_seed_as_default_rng(seed):
     ``np.random.default_rng(seed)`` draws, however often it is used."""
     for _ in range(2):
         expected = np.random.default_rng(seed)
-        rng = np.random.Generator(np.random.PCG64(_base._seed_sequence(seed)))
+        rng = np.random.Generator(np.random.PCG64(_driver._seed_sequence(seed)))
         assert _describe(rng.permutation(17)) == _describe(expected.permutation(17))
         assert _describe(rng.random(3)) == _describe(expected.random(3))
-        state = _base._seed_state(seed)
+        state = _driver._seed_state(seed)
         assert _describe(state) == _describe(
             generator_state(np.random.default_rng(seed))
         )
@@ -718,24 +720,24 @@ def _targets_then_unique(y):
     return _targets_by_scikit_learn(y)
 
 
-_check_targets = _classification._check_targets
+_check_targets = _labels._check_targets
 
 
 @contextlib.contextmanager
 def slow_paths():
     """Every fast path replaced by the path it stands in for."""
     patches = [
-        mock.patch.object(_base, "_engine_ready", lambda X, y: False),
-        mock.patch.object(SGDClassifier, "_known_labels", lambda self, y: False),
+        mock.patch.object(_validation, "engine_ready", lambda X, y: False),
+        mock.patch.object(_labels, "_known_labels", lambda estimator, y: False),
         mock.patch.object(
-            _classification,
+            _labels,
             "_same_classes",
             lambda fitted, classes: np.array_equal(
                 fitted, unique_labels(np.asarray(classes))
             ),
         ),
-        mock.patch.object(_classification, "_check_targets", _targets_then_unique),
-        mock.patch.object(_classification, "sorted_unique", np.unique),
+        mock.patch.object(_labels, "_check_targets", _targets_then_unique),
+        mock.patch.object(_labels, "sorted_unique", np.unique),
         mock.patch.object(_validation, "sorted_unique", np.unique),
         mock.patch.object(
             Estimator, "_validate_params", BaseEstimator._validate_params
@@ -745,9 +747,9 @@ def slow_paths():
             "_seeds_of",
             lambda seed, n: _base._draw_seeds(np.random.RandomState(seed), n),
         ),
-        mock.patch.object(_base, "_seed_sequence", np.random.SeedSequence),
+        mock.patch.object(_driver, "_seed_sequence", np.random.SeedSequence),
         mock.patch.object(
-            _base,
+            _driver,
             "_seed_state",
             lambda seed: generator_state(np.random.default_rng(seed)),
         ),

@@ -1,4 +1,3 @@
-import inspect
 import itertools
 import pickle
 import warnings
@@ -314,17 +313,14 @@ def test_dense_rows_compile_a_loop_without_the_sparse_code(data):
     X, y = data
     SGDRegressor(max_iter=1, tol=None).fit(X, y)
     SGDRegressor(max_iter=1, tol=None).fit(sp.csr_matrix(X), y)
-    # The fit enters the engine at sgd_epochs, which calls sgd_epoch: numba
-    # 0.61 records the signatures on the entry's dispatcher only.
-    index_types = _index_types(_sgd.sgd_epoch) | _index_types(_epochs.sgd_epochs)
+    # The fit enters the engine at sgd_epochs, whose rows' types decide the
+    # loop compiled: the epoch of the rows' arrays (numba 0.61 records the
+    # signatures on the entry's dispatcher only).
+    index_types = {
+        tuple(signature[1].types[1:3]) for signature in _epochs.sgd_epochs.signatures
+    } | {signature[1:3] for signature in _sgd._sgd_epoch.signatures}
     assert (types.none, types.none) in index_types
     assert any(isinstance(t, types.Array) for t, _ in index_types)
-
-
-def _index_types(dispatcher):
-    """The types of ``indices`` and ``indptr`` in each compiled signature."""
-    at = list(inspect.signature(dispatcher.py_func).parameters).index("indices")
-    return {signature[at : at + 2] for signature in dispatcher.signatures}
 
 
 def test_partial_fit_over_chunks_is_close_to_fit(data):

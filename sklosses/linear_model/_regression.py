@@ -7,19 +7,11 @@ from sklearn.utils._param_validation import StrOptions
 
 from ..losses import Loss, get_loss, loss_names
 from ..losses._registry import scikit_learn_loss_functions
-from ._base import (
-    BaseSGD,
-    fit_transaction,
-)
-from ._callbacks import (
-    CallbackSupportMixin,
-    begin_fit,
-    end_fit,
-    epoch_hooks,
-)
+from ._base import BaseSGD, ModelTask
+from ._callbacks import CallbackSupportMixin
 from ._docs import fill_doc
 from ._schedules import best_constant, curvature_at, log_link_curvature
-from ._validation import sample_weight_of
+from ._state import fit_transaction
 
 
 @fill_doc
@@ -183,12 +175,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
 
         %(returns_fitted)s
         """
-        loss, coef_init, intercept_init = self._begin_fit(coef_init, intercept_init)
-        result = self._partial_fit(
-            X, y, sample_weight, loss, self.max_iter, coef_init, intercept_init
-        )
-        self._warn_if_not_converged([result])
-        return self
+        return self._fit(X, y, coef_init, intercept_init, sample_weight)
 
     @fit_transaction
     @_fit_context(prefer_skip_nested_validation=True)
@@ -206,9 +193,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
 
         %(returns_updated)s
         """
-        loss = self._begin_partial_fit()
-        self._partial_fit(X, y, sample_weight, loss, 1, None, None)
-        return self
+        return self._partial_fit(X, y, sample_weight)
 
     _task = "regression"
 
@@ -221,11 +206,11 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         """What makes a copy of this regressor predict with these coefficients."""
         return {"coef_": coef.reshape(-1), "intercept_": intercept}
 
-    def _partial_fit(
-        self, X, y, sample_weight, loss, max_iter, coef_init, intercept_init
-    ):
-        first_call = getattr(self, "coef_", None) is None
-        X, y = self._validate_training_data(X, y, first_call, y_numeric=True)
+    # -- the model plan (see BaseSGD._train) -----------------------------------
+
+    _target_validation = {"y_numeric": True}
+
+    def _check_targets(self, X, y, loss, first_call):
         if y.dtype != X.dtype:
             with np.errstate(over="ignore"):  # float64 targets beyond float32
                 y = y.astype(X.dtype)
@@ -235,49 +220,31 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         if not np.isfinite(y).all():
             assert_all_finite(y, input_name="y")
         _check_target_domain(loss, y)
-        sample_weight = sample_weight_of(sample_weight, X)
-        if (
-            first_call
-            and intercept_init is None
-            and self.fit_intercept
-            and (self.learning_rate == "auto" or loss.link == "log")
-        ):
+        return y
+
+    def _initial_intercept(self, loss, y, sample_weight):
+        if self.learning_rate == "auto" or loss.link == "log":
             # "auto" starts from the best constant: the target's mean for the
             # squared loss, about its median for robust ones, which the steps
             # of a bounded gradient take many epochs to reach. So does a log
             # link, as scikit-learn's PoissonRegressor: from exp(0) = 1, the
             # first steps on large counts would be huge.
-            intercept_init = best_constant(loss, y, sample_weight)
-        row_norms = self._row_norms(X)
-        split_norms_at = None
-        if row_norms is not None and loss.link == "log":
-            row_norms, split_norms_at = _curved_norms(
-                loss, X, y, sample_weight, row_norms
-            )
-        schedule = self._make_schedule(
-            X, sample_weight, loss, first_call, y=y, row_norms=row_norms
-        )
-        self._allocate_coef(
-            (X.shape[1],), 1, X.dtype, coef_init, intercept_init, schedule
-        )
-        self.loss_ = loss
+            return best_constant(loss, y, sample_weight)
+        return None
 
-        validation_mask = self._make_validation_split(X, y, sample_weight)
-        callback = self._early_stopping_scorer(
-            loss, X, y, sample_weight, validation_mask, _r2_scorer(loss)
-        )
-        seed = self._seeds()
-        context = begin_fit(self, X, y, sample_weight, max_subtasks=max_iter)
-        result = self._run_sgd(
-            X, y, sample_weight, *self._model_arrays(slice(0, 1), X.dtype, schedule),
-            loss=loss, schedule=schedule, max_iter=max_iter,
-            validation_mask=validation_mask, validation_callback=callback,
-            seed=seed, hooks=epoch_hooks(context, self, X, y, sample_weight),
-            row_norms=row_norms, split_norms_at=split_norms_at,
-        )  # fmt: skip
-        self._end_run([result], X.shape[0], schedule)
-        end_fit(context, self, X, y, sample_weight)
-        return result
+    def _split_norms(self, loss, X, y, sample_weight, row_norms):
+        if loss.link == "log":
+            return _curved_norms(loss, X, y, sample_weight, row_norms)
+        return row_norms, None
+
+    def _coef_shape(self, n_features):
+        return (n_features,)
+
+    def _model_tasks(self, X, y, sample_weight, loss):
+        def data():
+            return y, sample_weight, y
+
+        return [ModelTask(slice(0, 1), data, _r2_scorer(loss), self._seeds())]
 
     @fill_doc
     def predict(self, X):

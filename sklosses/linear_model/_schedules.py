@@ -42,7 +42,7 @@ AUTO_OBJECTIVE_ROWS = 10_000
 AUTO_OBJECTIVE_ROWS_LOG_LINK = 200_000
 
 # From this epoch on, learning_rate="auto" restarts the average at every
-# power of two (see _run_sgd).
+# power of two (see AutoObserver in _driver.py).
 AUTO_ALWAYS_RESTART = 16
 
 # With a log link, the curvature a row's norm is weighed by is an estimate:

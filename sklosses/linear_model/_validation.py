@@ -1,4 +1,5 @@
-"""Checking data: initial values, finite inputs, and the held-out rows.
+"""Checking data: the training input and its fast path, initial values,
+finite inputs, and the held-out rows.
 
 Early stopping's validation split (:func:`stratified_validation_mask`) and
 its scores (:func:`validation_scorer`) read the held-out rows a block at a
@@ -11,11 +12,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 # Early stopping scores the validation rows this many at a time, so that they
 # are never copied out of the input as a whole.
 VALIDATION_BLOCK_ROWS = 4096
+# In the machine's byte order: a dtype equals another only in the same order.
+_ENGINE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def initial_values(values, shape, dtype, name):
@@ -176,3 +179,55 @@ def _row_blocks(X, rows):
     """
     for start in range(0, rows.shape[0], VALIDATION_BLOCK_ROWS):
         yield start, X[rows[start : start + VALIDATION_BLOCK_ROWS]]
+
+
+def validate_training_data(estimator, X, y, first_call, **target_options):
+    """``X`` and ``y`` as the engine reads them: C-ordered float64 or
+    float32 rows, or CSR. Values are checked for NaN and infinity later,
+    during the first epoch (see :func:`check_finite`).
+
+    Arrays that scikit-learn's conversions would return as they are
+    (:func:`engine_ready`) skip them, which cost more than a small
+    batch's epoch; their columns are checked, by scikit-learn, unless a
+    later call's are those the model was fitted on: as many, unnamed.
+    A first call records what ``validate_data`` would of an ndarray, whose
+    columns have no names: their number, and no ``feature_names_in_``
+    (asking whether an object is a dataframe takes longer than the rest
+    of a small fit).
+    """
+    if engine_ready(X, y):
+        if first_call:
+            estimator.n_features_in_ = X.shape[1]
+            estimator.__dict__.pop("feature_names_in_", None)
+            return X, y
+        if X.shape[1] == estimator.n_features_in_ and not hasattr(
+            estimator, "feature_names_in_"
+        ):
+            return X, y
+        return validate_data(estimator, X, y, skip_check_array=True, reset=False)
+    return validate_data(
+        estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+        order="C", accept_large_sparse=False, reset=first_call,
+        ensure_all_finite=False, **target_options,
+    )  # fmt: skip
+
+
+def engine_ready(X, y):
+    """Whether scikit-learn's ``check_X_y``, as the estimators call it, would
+    return ``X`` and ``y`` unchanged and say nothing: a 2-D C-ordered ndarray
+    of float64 or float32 with a row and a column at least, and a contiguous
+    1-D numeric ``y`` of as many rows, finite. Anything else goes through it,
+    and gets its errors and warnings."""
+    return (
+        type(X) is np.ndarray
+        and type(y) is np.ndarray
+        and X.ndim == 2
+        and y.ndim == 1
+        and X.dtype in _ENGINE_DTYPES
+        and X.flags.c_contiguous
+        and y.flags.c_contiguous
+        and 0 < X.shape[0] == y.shape[0]
+        and X.shape[1] > 0
+        and y.dtype.kind in "biuf"
+        and (y.dtype.kind != "f" or bool(np.isfinite(y).all()))
+    )
