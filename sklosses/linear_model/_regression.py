@@ -240,7 +240,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             first_call
             and intercept_init is None
             and self.fit_intercept
-            and (self.learning_rate == "auto" or loss.link == "log")
+            and (self.learning_rate == "auto" or not loss.link.is_identity)
         ):
             # "auto" starts from the best constant: the target's mean for the
             # squared loss, about its median for robust ones, which the steps
@@ -250,7 +250,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             intercept_init = best_constant(loss, y, sample_weight)
         row_norms = self._row_norms(X)
         split_norms_at = None
-        if row_norms is not None and loss.link == "log":
+        if row_norms is not None and not loss.link.is_identity:
             row_norms, split_norms_at = _curved_norms(
                 loss, X, y, sample_weight, row_norms
             )
@@ -304,7 +304,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             loss = None
         # Counts and amounts: as scikit-learn's PoissonRegressor declares.
         tags.target_tags.positive_only = (
-            loss is not None and loss.target_domain != "real"
+            loss is not None and loss.target_domain.low >= 0
         )
         return tags
 
@@ -333,20 +333,11 @@ def _r2_scorer(loss):
     return score
 
 
-# How each target domain reads in an error message.
-_DOMAINS = {
-    "nonnegative": ("non-negative", "negative"),
-    "positive": ("positive", "zero or negative"),
-}
-
-
 def _check_target_domain(loss, y):
     """A clear error for targets the loss's deviance is not defined on."""
-    if loss.target_domain == "real":
-        return
     valid = loss.in_target_domain(y)
     if not valid.all():
-        takes, refused = _DOMAINS[loss.target_domain]
+        takes, refused = loss.target_domain.description, loss.target_domain.refused
         n = int(np.count_nonzero(~valid))
         raise ValueError(
             f"{loss!r} takes {takes} targets, but y has {n} {refused} "

@@ -77,7 +77,8 @@ def training_objective(
     the objective's changes are the model's, not the sample's.
     """
     rows = rows[sample_weight[rows] > 0]
-    limit = AUTO_OBJECTIVE_ROWS_LOG_LINK if loss.link == "log" else AUTO_OBJECTIVE_ROWS
+    identity = loss.link.is_identity
+    limit = AUTO_OBJECTIVE_ROWS if identity else AUTO_OBJECTIVE_ROWS_LOG_LINK
     if rows.shape[0] > limit:
         rows = np.sort(rng.choice(rows, limit, replace=False))
     y_rows, weights = y[rows], sample_weight[rows]
@@ -164,7 +165,7 @@ def auto_schedule(X, y, sample_weight, loss, fit_intercept, row_norms):
     # of each row's mean: the regressor weighs each row's norm by it
     # (log_link_curvature), and the loss is smooth on that scale, up to
     # LOG_LINK_CURVATURE_MARGIN.
-    smoothness = LOG_LINK_CURVATURE_MARGIN if loss.link == "log" else loss.smoothness
+    smoothness = loss.smoothness if loss.link.is_identity else LOG_LINK_CURVATURE_MARGIN
     if smoothness is not None:
         eta0 = 1.0 / (2.0 * smoothness * split_norm)
         return Schedule(_sgd.CONSTANT, eta0, 0.0, average, split_norm)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .._engine._kernels import engine_loss
 from .._estimator import Estimator
+from ._link import IDENTITY, LINKS, REAL, TARGET_DOMAINS
 
 
 class Loss(Estimator):
@@ -67,16 +68,22 @@ class Loss(Estimator):
         norm rather than by the largest.
     response_method : str
         The estimator method whose output the matching :meth:`metric` takes.
-    link : {"identity", "log"}
+    link : IdentityLink or LogLink
         For regression losses, how the raw score relates to the prediction:
         the regressor predicts :meth:`inverse_link` of ``raw``, ``raw`` itself
-        (``"identity"``) or the positive mean ``exp(raw)`` (``"log"``, as the
-        Poisson, Gamma and Tweedie deviances). A log link's loss need only be
-        finite for ``|raw|`` up to 50 (``exp(50)`` is 5e21), where
-        :func:`check_loss` checks it.
-    target_domain : {"real", "nonnegative", "positive"}
-        The regression targets the loss accepts; the estimators refuse others
-        with an error that names them.
+        (the identity) or the positive mean ``exp(raw)`` (the log link, as
+        the Poisson, Gamma and Tweedie deviances). A link object, as in
+        scikit-learn's ``sklearn._loss``, with ``link(mu)`` and
+        ``inverse(raw)``; it compares equal to its name, ``"identity"`` or
+        ``"log"``, and a class may declare it by that name. A log link's
+        loss need only be finite for ``|raw|`` up to 50 (``exp(50)`` is
+        5e21), where :func:`check_loss` checks it.
+    target_domain : Interval
+        The regression targets the loss accepts, an interval with
+        ``contains(y)``; the estimators refuse others with an error that
+        names them. It compares equal to its name, ``"real"``,
+        ``"nonnegative"`` or ``"positive"``, and a class may declare it by
+        that name.
 
     Examples
     --------
@@ -125,11 +132,20 @@ class Loss(Estimator):
     smoothness = None
     is_lipschitz = False
     response_method = "predict"
-    link = "identity"
-    target_domain = "real"
+    link = IDENTITY
+    target_domain = REAL
 
     sample_loss = None
     sample_gradient = None
+
+    def __init_subclass__(cls, **kwargs):
+        # A link or a domain declared by its name becomes its object; an
+        # unknown name is left for check_loss to report.
+        super().__init_subclass__(**kwargs)
+        for attribute, objects in (("link", LINKS), ("target_domain", TARGET_DOMAINS)):
+            declared = cls.__dict__.get(attribute)
+            if isinstance(declared, str) and declared in objects:
+                setattr(cls, attribute, objects[declared])
 
     def loss(self, y, raw):
         """Per-sample loss values.
@@ -280,9 +296,8 @@ class Loss(Estimator):
         y_pred = np.asarray(y_pred, dtype=float)
         if self.task == "classification":
             y_true = self._encode_labels(y_true, y_pred)
-        elif self.link == "log":
-            with np.errstate(divide="ignore"):
-                y_pred = np.log(y_pred)  # predictions back to raw scores
+        else:
+            y_pred = self.link.link(y_pred)  # predictions back to raw scores
         return self(np.asarray(y_true, dtype=float), y_pred, sample_weight)
 
     def _encode_labels(self, y_true, raw):
@@ -310,9 +325,9 @@ class Loss(Estimator):
         """The prediction each raw score stands for.
 
         For a regression loss, the regressor's prediction: ``raw`` itself,
-        or ``exp(raw)`` with the log :attr:`link`. For a classification
-        loss, the probability of the positive class: only probabilistic
-        losses define it.
+        or ``exp(raw)`` with the log :attr:`link` (the link's ``inverse``).
+        For a classification loss, the probability of the positive class:
+        only probabilistic losses define it.
 
         Parameters
         ----------
@@ -328,10 +343,7 @@ class Loss(Estimator):
         raw = np.asarray(raw)
         if raw.dtype.kind != "f":
             raw = raw.astype(float)
-        if self.link == "log":
-            with np.errstate(over="ignore"):
-                return np.exp(raw)
-        return raw
+        return self.link.inverse(raw)
 
     def in_target_domain(self, y):
         """Whether each regression target lies in :attr:`target_domain`.
@@ -345,12 +357,7 @@ class Loss(Estimator):
         -------
         valid : ndarray of bool of the shape of ``y``
         """
-        y = np.asarray(y)
-        if self.target_domain == "nonnegative":
-            return y >= 0
-        if self.target_domain == "positive":
-            return y > 0
-        return np.ones(y.shape, dtype=bool)
+        return self.target_domain.contains(y)
 
     def predict_proba(self, raw):
         """Class probabilities from raw predictions.

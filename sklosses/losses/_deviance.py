@@ -20,6 +20,7 @@ from sklearn.metrics import (
 from sklearn.utils._param_validation import Interval
 
 from ._base import Loss
+from ._link import LOG, NONNEGATIVE, POSITIVE, REAL
 
 
 def _as_float(y, raw):
@@ -29,7 +30,7 @@ def _as_float(y, raw):
 class _LogLinkLoss(Loss):
     """What the three deviances share: the log link, no bounded curvature."""
 
-    link = "log"
+    link = LOG
     # The curvature exp(raw) grows without bound; learning_rate="auto"
     # measures it per row instead (see auto_schedule).
     smoothness = None
@@ -62,7 +63,7 @@ class PoissonLoss(_LogLinkLoss):
     0.4104...
     """
 
-    target_domain = "nonnegative"
+    target_domain = NONNEGATIVE
 
     def loss(self, y, raw):
         y, raw = _as_float(y, raw)
@@ -107,7 +108,7 @@ class GammaLoss(_LogLinkLoss):
     array([ 0.5, -1. ])
     """
 
-    target_domain = "positive"
+    target_domain = POSITIVE
 
     def loss(self, y, raw):
         y, raw = _as_float(y, raw)
@@ -175,8 +176,8 @@ class TweedieLoss(_LogLinkLoss):
     @property
     def target_domain(self):
         if self.power <= 0:
-            return "real"
-        return "nonnegative" if self.power < 2 else "positive"
+            return REAL
+        return NONNEGATIVE if self.power < 2 else POSITIVE
 
     @property
     def is_convex(self):

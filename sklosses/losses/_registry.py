@@ -75,7 +75,7 @@ def loss_names(task=None):
         if task is None
         or cls.task == task
         # As SGDClassifier refuses a link other than the identity.
-        or (task == "classification" and cls.link == "identity")
+        or (task == "classification" and cls.link.is_identity)
     ]
 
 
