@@ -5,7 +5,7 @@ import pytest
 from _helpers import ALL_LOSSES, encoded_targets, loss_id
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -13,14 +13,17 @@ from sklearn.model_selection import GridSearchCV
 
 from sklosses.losses import (
     AbsoluteLoss,
+    GammaLoss,
     HingeLoss,
     HuberLoss,
     LogLoss,
     Loss,
     ModifiedHuberLoss,
     PerceptronLoss,
+    PoissonLoss,
     QuantileLoss,
     SquaredLoss,
+    TweedieLoss,
     get_loss,
     loss_names,
 )
@@ -283,3 +286,36 @@ def test_only_probabilistic_losses_give_probabilities(loss):
     else:
         with pytest.raises(NotImplementedError, match="not probabilistic"):
             loss.predict_proba([0.0])
+
+
+def test_best_constant_is_the_mean_the_median_or_the_quantile(rng):
+    y = rng.standard_exponential(2001)
+    weights = np.ones_like(y)
+    assert SquaredLoss().best_constant(y, weights) == pytest.approx(y.mean())
+    assert AbsoluteLoss().best_constant(y, weights) == pytest.approx(np.median(y))
+    q90 = QuantileLoss(quantile=0.9).best_constant(y, weights)
+    assert q90 == pytest.approx(np.quantile(y, 0.9), rel=1e-3)
+
+
+def test_best_constant_of_a_log_link_is_the_log_of_the_weighted_mean(rng):
+    y = rng.poisson(3.0, size=100).astype(float)
+    weights = rng.uniform(size=100)
+    mean = weights @ y / weights.sum()
+    assert PoissonLoss().best_constant(y, weights) == np.log(mean)
+    assert PoissonLoss().best_constant(np.zeros(3), np.ones(3)) == 0.0
+    assert GammaLoss().best_constant(y + 1, np.zeros(100)) == 0.0
+
+
+def test_curvature_is_the_second_derivative_floored(rng):
+    raw = rng.normal(size=50)
+    y = rng.poisson(3.0, size=50).astype(float)
+    assert_allclose(PoissonLoss().curvature(y, raw), np.exp(raw), rtol=1e-7)
+    # Tweedie powers above 2 curve downwards for small targets: floored.
+    y, raw = np.full(3, 0.1), np.zeros(3)
+    assert_array_equal(TweedieLoss(power=3).curvature(y, raw), 1e-6)
+
+
+def test_initial_curvature_takes_the_larger_of_the_mean_and_the_target():
+    y, weights = np.array([1.0, 9.0]), np.ones(2)
+    # Poisson's curvature is the mean: at 5 (the mean) and at 9 (the target).
+    assert_allclose(PoissonLoss().initial_curvature(y, weights), [5.0, 9.0], rtol=1e-7)

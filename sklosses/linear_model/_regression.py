@@ -18,7 +18,6 @@ from ._callbacks import (
     epoch_hooks,
 )
 from ._docs import fill_doc
-from ._schedules import best_constant, curvature_at, log_link_curvature
 from ._validation import sample_weight_of
 
 
@@ -247,7 +246,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             # of a bounded gradient take many epochs to reach. So does a log
             # link, as scikit-learn's PoissonRegressor: from exp(0) = 1, the
             # first steps on large counts would be huge.
-            intercept_init = best_constant(loss, y, sample_weight)
+            intercept_init = loss.best_constant(y, sample_weight)
         row_norms = self._row_norms(X)
         split_norms_at = None
         if row_norms is not None and not loss.link.is_identity:
@@ -314,11 +313,11 @@ def _curved_norms(loss, X, y, sample_weight, row_norms):
     weighed by the loss's curvature before training, and
     ``split_norms_at(coef, intercept)``: the same weighed by the larger of
     that and the curvature at those weights (see ``_run_sgd``)."""
-    before = log_link_curvature(loss, y, sample_weight)
+    before = loss.initial_curvature(y, sample_weight)
 
     def split_norms_at(coef, intercept):
         raw = X @ coef[0].astype(X.dtype, copy=False) + intercept[0]
-        return row_norms * np.fmax(before, curvature_at(loss, y, raw))
+        return row_norms * np.fmax(before, loss.curvature(y, raw))
 
     return row_norms * before, split_norms_at
 

@@ -8,6 +8,9 @@ from .._engine._kernels import engine_loss
 from .._estimator import Estimator
 from ._link import IDENTITY, LINKS, REAL, TARGET_DOMAINS
 
+# Loss.best_constant bisects on at most this many evenly spaced rows.
+BEST_CONSTANT_ROWS = 10_000
+
 
 class Loss(Estimator):
     """Base class of the losses that SGD estimators minimize.
@@ -345,6 +348,107 @@ class Loss(Estimator):
             raw = raw.astype(float)
         return self.link.inverse(raw)
 
+    def best_constant(self, y, sample_weight):
+        """The constant raw score that minimizes the weighted loss of ``y``.
+
+        Found by bisection on the sign of the loss's gradient between the
+        smallest and largest target, on at most ``BEST_CONSTANT_ROWS`` evenly
+        spaced rows: the mean for the squared loss, the median for the
+        absolute loss, a quantile for the quantile loss. With a link other
+        than the identity, the link of the weighted mean, the minimum of
+        every Tweedie deviance (0 when the mean is outside the link's
+        ``interval_y_pred``). ``learning_rate="auto"`` and the log link's
+        regressions start their intercept from it, as scikit-learn's
+        ``fit_intercept_only``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Regression targets.
+        sample_weight : ndarray of shape (n_samples,)
+            Sample weights.
+
+        Returns
+        -------
+        constant : float
+        """
+        if not self.link.is_identity:
+            mean = _weighted_mean(y, sample_weight)
+            inside = self.link.interval_y_pred.contains(mean)
+            return float(self.link.link(mean)) if inside else 0.0
+        step = max(1, y.shape[0] // BEST_CONSTANT_ROWS)
+        y, sample_weight = y[::step].astype(float), sample_weight[::step]
+        low, high = float(y.min()), float(y.max())
+        for _ in range(100):
+            middle = 0.5 * (low + high)
+            if middle in (low, high):
+                break
+            gradient = sample_weight @ self.gradient(y, np.full_like(y, middle))
+            if gradient > 0:
+                high = middle
+            else:
+                low = middle
+        return 0.5 * (low + high)
+
+    def curvature(self, y, raw):
+        """The loss's second derivative in ``raw``, floored at a millionth.
+
+        From central differences of :meth:`gradient`, so that any loss is
+        served; non-convex deviances (Tweedie powers below 1 or above 2) can
+        curve downwards, hence the floor. ``learning_rate="auto"`` weighs
+        each row's norm by it with a log link, whose curvature grows with
+        the mean.
+
+        Parameters
+        ----------
+        y : ndarray
+            Targets.
+        raw : ndarray of the shape of ``y``
+            Raw predictions.
+
+        Returns
+        -------
+        curvature : ndarray of the shape of ``raw``
+        """
+        step = 1e-4
+        with np.errstate(over="ignore", invalid="ignore"):
+            second = (self.gradient(y, raw + step) - self.gradient(y, raw - step)) / (
+                2 * step
+            )
+        return np.fmax(second, 1e-6)
+
+    def initial_curvature(self, y, sample_weight):
+        """Each row's :meth:`curvature` before training, as an estimate.
+
+        Before training, the mean of a row lies about between the weighted
+        mean of the targets, where SGD starts, and the row's own target: each
+        row gets the larger curvature of the two. With a log link, the
+        curvature grows with the mean (``mu`` for the Poisson deviance,
+        ``y / mu`` for the Gamma's), so a step that suits one row can
+        overshoot another's by orders of magnitude: ``learning_rate="auto"``
+        sizes its steps for the squared row norms times these, and refines
+        them with the curvature at the model's raw scores during training.
+
+        Parameters
+        ----------
+        y, sample_weight : ndarray of shape (n_samples,)
+            The regression targets and their weights, as
+            :meth:`best_constant` takes them.
+
+        Returns
+        -------
+        curvature : ndarray of shape (n_samples,)
+        """
+        domain = self.link.interval_y_pred
+        mean = _weighted_mean(y, sample_weight)
+        mean = mean if domain.contains(mean) else 1.0
+        y = np.asarray(y, dtype=float)
+        at_mean = self.curvature(y, np.full_like(y, self.link.link(mean)))
+        at_target = self.curvature(
+            y, self.link.link(np.where(domain.contains(y), y, mean))
+        )
+        return np.fmax(at_mean, at_target)
+
     def in_target_domain(self, y):
         """Whether each regression target lies in :attr:`target_domain`.
 
@@ -379,6 +483,12 @@ class Loss(Estimator):
         if raw.ndim == 1:
             return np.column_stack([1.0 - positive, positive])
         return normalize_ovr_proba(positive)
+
+
+def _weighted_mean(y, sample_weight):
+    """The weighted mean of ``y``; 0 when every weight is 0."""
+    total = float(np.sum(sample_weight))
+    return float(sample_weight @ y) / total if total > 0 else 0.0
 
 
 def normalize_ovr_proba(proba):
