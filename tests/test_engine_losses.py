@@ -71,6 +71,26 @@ def test_kernel_ids_are_distinct():
     assert len(set(kinds.values())) == len(kinds) - 1
 
 
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_the_log_link_flag_is_the_losses_link(loss):
+    # The loop steps a kind implicitly by its registered flag: exactly the
+    # built-in losses whose link is the log link.
+    kind = engine_loss(loss).kind
+    assert kernels.has_log_link(kind) == (not loss.link.is_identity)
+    assert kernels.has_log_link.py_func(kind) == kernels.has_log_link(kind)
+
+
+def test_the_registry_numbers_kinds_in_order_and_user_losses_have_no_flag():
+    builtin = {name: kind for name, kind in kernels.KINDS.items() if name != "user"}
+    assert sorted(builtin.values()) == list(range(len(builtin)))
+    assert kernels.KINDS["user"] == kernels.USER_DEFINED
+    assert not kernels.has_log_link(kernels.USER_DEFINED)
+    flagged = {
+        name for name, kind in builtin.items() if kernels.has_log_link.py_func(kind)
+    }
+    assert flagged == {"poisson", "gamma", "tweedie"}
+
+
 def test_kernels_load_from_the_disk_cache_in_a_new_process():
     script = textwrap.dedent(
         """
