@@ -319,3 +319,30 @@ def test_initial_curvature_takes_the_larger_of_the_mean_and_the_target():
     y, weights = np.array([1.0, 9.0]), np.ones(2)
     # Poisson's curvature is the mean: at 5 (the mean) and at 9 (the target).
     assert_allclose(PoissonLoss().initial_curvature(y, weights), [5.0, 9.0], rtol=1e-7)
+
+
+def test_every_exported_loss_is_registered_with_its_kernel():
+    import sklosses.losses as losses
+    from sklosses._engine._losses import KINDS
+    from sklosses.losses._registry import BUILT_IN_LOSSES
+
+    exported = {
+        getattr(losses, name)
+        for name in losses.__all__
+        if isinstance(getattr(losses, name), type) and name != "Loss"
+    }
+    assert exported == set(BUILT_IN_LOSSES)
+    for cls in BUILT_IN_LOSSES:
+        assert cls.names and cls.kernel in KINDS
+        for name in cls.names:
+            assert type(get_loss(name)) is cls
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_the_estimators_docstrings_name_the_losses_of_their_task(task):
+    from sklosses import SGDClassifier, SGDRegressor
+
+    estimator = SGDRegressor if task == "regression" else SGDClassifier
+    own = [n for n in loss_names(task) if get_loss(n).task == task]
+    for name in own:
+        assert f'``"{name}"``' in estimator.__doc__

@@ -140,6 +140,12 @@ class Loss(Estimator):
 
     sample_loss = None
     sample_gradient = None
+    # A built-in loss's compiled kernel (its name in the engine's registry),
+    # the names ``loss=`` accepts for it, and the parameter the estimators'
+    # ``epsilon`` sets when it is given by name.
+    kernel = None
+    names = ()
+    epsilon_parameter = None
 
     def __init_subclass__(cls, **kwargs):
         # A link or a domain declared by its name becomes its object; an
@@ -188,15 +194,19 @@ class Loss(Estimator):
         Returns
         -------
         kernel : str
-            The name of the compiled kernel (``"user"`` for a loss defined by
-            ``sample_loss`` and ``sample_gradient``).
+            The name of the compiled kernel: the class's ``kernel`` for a
+            built-in loss, ``"user"`` for a loss defined by ``sample_loss``
+            and ``sample_gradient``.
         params : tuple of float
-            The loss's parameters in the order the kernel reads them.
+            The loss's parameters in the order the kernel reads them,
+            :meth:`kernel_params`.
         """
+        if self.kernel is not None:
+            return self.kernel, self.kernel_params()
         if not self._is_user_defined():
             raise NotImplementedError(
                 f"{type(self).__name__} defines neither sample_loss and "
-                "sample_gradient nor kernel_spec: see the Loss docstring."
+                "sample_gradient nor a kernel: see the Loss docstring."
             )
         return "user", self.kernel_params()
 

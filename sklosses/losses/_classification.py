@@ -65,6 +65,8 @@ class LogLoss(Loss):
     array([[0.1, 0.2, 0.6, 0.1]])
     """
 
+    kernel = "log"
+    names = ("log_loss", "log")
     task = "classification"
     label_encoding = "binary"
     is_probabilistic = True
@@ -92,9 +94,6 @@ class LogLoss(Loss):
             grad[np.arange(raw.shape[0]), np.asarray(y, dtype=np.intp)] -= 1.0
             return grad
         return expit(raw) - np.asarray(y, dtype=float)
-
-    def kernel_spec(self):
-        return "log", ()
 
     def inverse_link(self, raw):
         """The sigmoid: probability of the positive class or label."""
@@ -171,6 +170,8 @@ class HingeLoss(_MarginLoss):
     array([ 0., -1.,  1.])
     """
 
+    kernel = "hinge"
+    names = ("hinge",)
     is_lipschitz = True
     _parameter_constraints = {"threshold": [Interval(Real, 0, None, closed="left")]}
 
@@ -183,9 +184,6 @@ class HingeLoss(_MarginLoss):
     def gradient(self, y, raw):
         y = np.asarray(y, dtype=float)
         return np.where(_margin(y, raw) <= self.threshold, -y, 0.0)
-
-    def kernel_spec(self):
-        return "hinge", (float(self.threshold),)
 
 
 class PerceptronLoss(HingeLoss):
@@ -206,6 +204,7 @@ class PerceptronLoss(HingeLoss):
     array([0., 1.])
     """
 
+    names = ("perceptron",)
     _parameter_constraints: dict = {}
 
     def __init__(self):
@@ -214,6 +213,9 @@ class PerceptronLoss(HingeLoss):
     @property
     def threshold(self):
         return 0.0
+
+    def kernel_params(self):
+        return (self.threshold,)
 
 
 class SquaredHingeLoss(_MarginLoss):
@@ -243,6 +245,8 @@ class SquaredHingeLoss(_MarginLoss):
     array([-1.,  4.])
     """
 
+    kernel = "squared_hinge"
+    names = ("squared_hinge",)
     smoothness = 2.0
     _parameter_constraints = {"threshold": [Interval(Real, 0, None, closed="left")]}
 
@@ -255,9 +259,6 @@ class SquaredHingeLoss(_MarginLoss):
     def gradient(self, y, raw):
         y = np.asarray(y, dtype=float)
         return -2.0 * y * np.maximum(0.0, self.threshold - _margin(y, raw))
-
-    def kernel_spec(self):
-        return "squared_hinge", (float(self.threshold),)
 
 
 class ModifiedHuberLoss(_MarginLoss):
@@ -291,6 +292,8 @@ class ModifiedHuberLoss(_MarginLoss):
            [0.75, 0.25]])
     """
 
+    kernel = "modified_huber"
+    names = ("modified_huber",)
     smoothness = 2.0
     is_lipschitz = True
     is_probabilistic = True
@@ -303,9 +306,6 @@ class ModifiedHuberLoss(_MarginLoss):
         y = np.asarray(y, dtype=float)
         z = _margin(y, raw)
         return np.where(z >= -1.0, -2.0 * y * np.maximum(0.0, 1.0 - z), -4.0 * y)
-
-    def kernel_spec(self):
-        return "modified_huber", ()
 
     def inverse_link(self, raw):
         """``(clip(raw, -1, 1) + 1) / 2``: the probability of the positive class."""

@@ -63,6 +63,8 @@ class PoissonLoss(_LogLinkLoss):
     0.4104...
     """
 
+    kernel = "poisson"
+    names = ("poisson",)
     target_domain = NONNEGATIVE
 
     def loss(self, y, raw):
@@ -75,9 +77,6 @@ class PoissonLoss(_LogLinkLoss):
         y, raw = _as_float(y, raw)
         with np.errstate(over="ignore"):
             return np.exp(raw) - y
-
-    def kernel_spec(self):
-        return "poisson", ()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(mean_poisson_deviance(y_true, y_pred, sample_weight=sample_weight))
@@ -108,6 +107,8 @@ class GammaLoss(_LogLinkLoss):
     array([ 0.5, -1. ])
     """
 
+    kernel = "gamma"
+    names = ("gamma",)
     target_domain = POSITIVE
 
     def loss(self, y, raw):
@@ -120,9 +121,6 @@ class GammaLoss(_LogLinkLoss):
         y, raw = _as_float(y, raw)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return -np.expm1(np.log(y) - raw)
-
-    def kernel_spec(self):
-        return "gamma", ()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(mean_gamma_deviance(y_true, y_pred, sample_weight=sample_weight))
@@ -163,6 +161,8 @@ class TweedieLoss(_LogLinkLoss):
     True
     """
 
+    kernel = "tweedie"
+    names = ("tweedie",)
     _parameter_constraints = {
         "power": [
             Interval(Real, None, 0, closed="right"),
@@ -226,7 +226,7 @@ class TweedieLoss(_LogLinkLoss):
         special = self._same_as()
         if special is not None:
             return special.kernel_spec()
-        return "tweedie", (float(self.power),)
+        return super().kernel_spec()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(

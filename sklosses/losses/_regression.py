@@ -43,6 +43,8 @@ class SquaredLoss(Loss):
     0.6123...
     """
 
+    kernel = "squared"
+    names = ("squared_error", "squared")
     smoothness = 1.0
 
     def loss(self, y, raw):
@@ -50,9 +52,6 @@ class SquaredLoss(Loss):
 
     def gradient(self, y, raw):
         return _residual(y, raw)
-
-    def kernel_spec(self):
-        return "squared", ()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(
@@ -81,6 +80,8 @@ class AbsoluteLoss(Loss):
     0.5
     """
 
+    kernel = "absolute"
+    names = ("absolute", "absolute_error")
     is_lipschitz = True
 
     def loss(self, y, raw):
@@ -88,9 +89,6 @@ class AbsoluteLoss(Loss):
 
     def gradient(self, y, raw):
         return np.sign(_residual(y, raw))
-
-    def kernel_spec(self):
-        return "absolute", ()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(mean_absolute_error(y_true, y_pred, sample_weight=sample_weight))
@@ -130,6 +128,9 @@ class HuberLoss(Loss):
     array([0.5, 1. ])
     """
 
+    kernel = "huber"
+    names = ("huber",)
+    epsilon_parameter = "delta"
     smoothness = 1.0
     is_lipschitz = True
     _parameter_constraints = {"delta": [Interval(Real, 0, None, closed="neither")]}
@@ -144,9 +145,6 @@ class HuberLoss(Loss):
 
     def gradient(self, y, raw):
         return np.clip(_residual(y, raw), -self.delta, self.delta)
-
-    def kernel_spec(self):
-        return "huber", (float(self.delta),)
 
 
 class EpsilonInsensitiveLoss(Loss):
@@ -175,6 +173,9 @@ class EpsilonInsensitiveLoss(Loss):
     array([ 0., -1.])
     """
 
+    kernel = "epsilon_insensitive"
+    names = ("epsilon_insensitive",)
+    epsilon_parameter = "epsilon"
     is_lipschitz = True
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
@@ -187,9 +188,6 @@ class EpsilonInsensitiveLoss(Loss):
     def gradient(self, y, raw):
         r = _residual(y, raw)
         return np.where(np.abs(r) > self.epsilon, np.sign(r), 0.0)
-
-    def kernel_spec(self):
-        return "epsilon_insensitive", (float(self.epsilon),)
 
 
 class SquaredEpsilonInsensitiveLoss(Loss):
@@ -219,6 +217,9 @@ class SquaredEpsilonInsensitiveLoss(Loss):
     array([ 0., -2.])
     """
 
+    kernel = "squared_epsilon_insensitive"
+    names = ("squared_epsilon_insensitive",)
+    epsilon_parameter = "epsilon"
     smoothness = 2.0
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
@@ -231,9 +232,6 @@ class SquaredEpsilonInsensitiveLoss(Loss):
     def gradient(self, y, raw):
         r = _residual(y, raw)
         return 2.0 * np.sign(r) * np.maximum(0.0, np.abs(r) - self.epsilon)
-
-    def kernel_spec(self):
-        return "squared_epsilon_insensitive", (float(self.epsilon),)
 
 
 class QuantileLoss(Loss):
@@ -265,6 +263,8 @@ class QuantileLoss(Loss):
     array([-0.9,  0.1])
     """
 
+    kernel = "quantile"
+    names = ("quantile",)
     is_lipschitz = True
     _parameter_constraints = {"quantile": [Interval(Real, 0, 1, closed="neither")]}
 
@@ -278,9 +278,6 @@ class QuantileLoss(Loss):
     def gradient(self, y, raw):
         r = -_residual(y, raw)
         return np.where(r > 0, -self.quantile, 1.0 - self.quantile)
-
-    def kernel_spec(self):
-        return "quantile", (float(self.quantile),)
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(
