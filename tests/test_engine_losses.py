@@ -6,11 +6,13 @@ import numba
 import numpy as np
 import pytest
 from _helpers import ALL_LOSSES, encoded_targets, loss_id
-from numpy.testing import assert_allclose
+from _reference_losses import closed_form
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sklosses._engine import _losses as kernels
 from sklosses._engine._kernels import engine_loss
 from sklosses._engine._sgd import VECTORIZE
+from sklosses.losses import LogLoss
 
 
 @numba.njit(fastmath=VECTORIZE)
@@ -37,7 +39,7 @@ def test_softmax_is_bit_identical_wherever_its_arrays_lie(n_classes, rng):
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_compiled_kernels_agree_with_numpy(loss, dtype, rng):
+def test_compiled_kernels_match_the_closed_forms(loss, dtype, rng):
     y = encoded_targets(loss, 5000, rng).astype(dtype)
     raw = rng.normal(scale=4.0, size=y.shape).astype(dtype)
     _, kind, params = engine_loss(loss)
@@ -45,9 +47,37 @@ def test_compiled_kernels_agree_with_numpy(loss, dtype, rng):
     values = kernels.loss_values(kind, params, y, raw, np.empty_like(raw))
     derivatives = kernels.loss_derivatives(kind, params, y, raw, np.empty_like(raw))
     assert values.dtype == dtype
+    value, gradient = closed_form(loss, y.astype(float), raw.astype(float))
     rtol, atol = (1e-12, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
-    assert_allclose(values, loss.loss(y, raw), rtol=rtol, atol=atol)
-    assert_allclose(derivatives, loss.gradient(y, raw), rtol=rtol, atol=atol)
+    assert_allclose(values, value, rtol=rtol, atol=atol)
+    assert_allclose(derivatives, gradient, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_a_losses_methods_are_its_compiled_kernels(loss, rng):
+    y = encoded_targets(loss, 100, rng)
+    raw = rng.normal(scale=4.0, size=y.shape)
+    _, kind, params = engine_loss(loss)
+    values = kernels.loss_values(kind, params, y, raw, np.empty_like(raw))
+    derivatives = kernels.loss_derivatives(kind, params, y, raw, np.empty_like(raw))
+    assert_array_equal(loss.loss(y, raw), values)
+    assert_array_equal(loss.gradient(y, raw), derivatives)
+    # Broadcast, in two dimensions, from lists and integers, as NumPy would.
+    grid = np.column_stack([raw, raw[::-1]])
+    assert loss.loss(y[:, np.newaxis], grid).shape == (100, 2)
+    assert loss.loss(y.tolist(), raw.tolist()).tolist() == values.tolist()
+    assert loss.loss(y[:1], raw).shape == (100,)
+
+
+def test_the_multinomial_loss_is_the_kernel_the_loop_trains_with(rng):
+    raw = rng.normal(scale=3.0, size=(50, 4))
+    y = rng.integers(4, size=50)
+    expected = np.empty(50)
+    gradient = np.empty_like(raw)
+    for i in range(50):
+        expected[i] = _softmax_as_in_the_engine(raw[i], y[i], gradient[i])
+    assert_array_equal(LogLoss().loss(y, raw), expected)
+    assert_array_equal(LogLoss().gradient(y, raw), gradient)
 
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)

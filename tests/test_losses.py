@@ -3,6 +3,7 @@ import pickle
 import numpy as np
 import pytest
 from _helpers import ALL_LOSSES, encoded_targets, loss_id
+from _reference_losses import closed_form, scikit_learn, scikit_learn_multinomial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -62,6 +63,43 @@ def test_values_and_gradients_finite_for_extreme_raw(loss, dtype, rng):
     assert np.isfinite(values).all()
     assert np.isfinite(gradient).all()
     assert np.isfinite(mean)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(ALL_LOSSES),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1e-3, 1.0, 10.0]),
+)
+def test_values_and_gradients_match_the_closed_forms_and_scikit_learn(
+    loss, seed, scale
+):
+    rng = np.random.default_rng(seed)
+    y = encoded_targets(loss, 50, rng)
+    raw = rng.normal(scale=scale, size=50)
+    values, gradient = loss.loss(y, raw), loss.gradient(y, raw)
+    expected = closed_form(loss, y, raw)
+    assert_allclose(values, expected[0], rtol=1e-12, atol=1e-12)
+    assert_allclose(gradient, expected[1], rtol=1e-12, atol=1e-12)
+    reference = scikit_learn(loss, y, raw)
+    if reference is not None:
+        # Its deviances add the constant that makes them zero at mu = y
+        # separately, which cancels digits of the larger terms.
+        assert_allclose(values, reference[0], rtol=1e-10, atol=1e-10)
+        assert_allclose(gradient, reference[1], rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 8), st.sampled_from([1e-3, 1.0, 30.0]))
+def test_multinomial_log_loss_matches_scikit_learn(seed, n_classes, scale):
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(scale=scale, size=(40, n_classes))
+    y = rng.integers(n_classes, size=40)
+    reference = scikit_learn_multinomial(y, raw)
+    if reference is None:
+        pytest.skip("sklearn._loss is not available in a tested version")
+    assert_allclose(LogLoss().loss(y, raw), reference[0], rtol=1e-12, atol=1e-12)
+    assert_allclose(LogLoss().gradient(y, raw), reference[1], rtol=1e-12, atol=1e-12)
 
 
 def test_multinomial_finite_for_extreme_logits():

@@ -284,6 +284,16 @@ def softmax_cross_entropy(raw, y, gradient):
 
 
 @cached_njit(nogil=True)
+def softmax_cross_entropies(y, raw, out, gradient):
+    """:func:`softmax_cross_entropy` of each row of ``raw`` for its class in
+    ``y``: the losses into ``out``, the gradients into the rows of
+    ``gradient``."""
+    for i in range(raw.shape[0]):
+        out[i] = softmax_cross_entropy(raw[i], y[i], gradient[i])
+    return out
+
+
+@cached_njit(nogil=True)
 def loss_values(kind, params, y, raw, out):
     """Apply :func:`loss_value` elementwise over 1-D arrays, into ``out``."""
     for i in range(raw.shape[0]):

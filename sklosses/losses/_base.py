@@ -1,5 +1,6 @@
 """The Loss base class: what every loss provides, built-in or user-defined."""
 
+import functools
 import inspect
 
 import numpy as np
@@ -40,9 +41,11 @@ class Loss(Estimator):
     The first fit with a new loss compiles the SGD loop for it, once per
     kind of input (float64 or float32, dense or sparse rows): a few seconds.
     The compiled loop is cached on disk, under a fingerprint of what numba
-    compiles from the two functions, and later processes load it. Built-in
-    losses instead provide :meth:`loss`, :meth:`gradient` and
-    :meth:`kernel_spec`, and load their compiled loop from the same cache.
+    compiles from the two functions, and later processes load it. A
+    built-in loss instead names its kernel in the engine (the class
+    attribute ``kernel``), whose loop is compiled once and loaded from the
+    same cache; its :meth:`loss` and :meth:`gradient` are that kernel too,
+    so that what a loss reports is what SGD trained on.
 
     Attributes
     ----------
@@ -218,16 +221,8 @@ class Loss(Estimator):
         params : tuple of float
             The constructor's parameters, in the order of its signature.
         """
-        init = type(self).__init__
-        if init is object.__init__:
-            return ()
-        names = [
-            p.name
-            for p in inspect.signature(init).parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
         params = []
-        for name in names:
+        for name in _parameter_names(type(self).__init__):
             value = getattr(self, name)
             try:
                 params.append(float(value))
@@ -245,9 +240,9 @@ class Loss(Estimator):
 
     def _elementwise(self, kernel, y, raw):
         """Apply a compiled per-sample kernel over broadcast ``y`` and ``raw``."""
-        y, raw = np.broadcast_arrays(
-            np.asarray(y, dtype=np.float64), np.asarray(raw, dtype=np.float64)
-        )
+        y, raw = np.asarray(y, dtype=np.float64), np.asarray(raw, dtype=np.float64)
+        if y.shape != raw.shape:
+            y, raw = np.broadcast_arrays(y, raw)
         engine = engine_loss(self)
         flat_raw = np.ascontiguousarray(raw).reshape(-1)
         out = np.empty_like(flat_raw)
@@ -493,6 +488,19 @@ class Loss(Estimator):
         if raw.ndim == 1:
             return np.column_stack([1.0 - positive, positive])
         return normalize_ovr_proba(positive)
+
+
+@functools.lru_cache(maxsize=256)
+def _parameter_names(init):
+    """The names of a constructor's parameters, in the order of its signature:
+    read once per class, since every call of a loss reads them."""
+    if init is object.__init__:
+        return ()
+    return tuple(
+        p.name
+        for p in inspect.signature(init).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )
 
 
 def _weighted_mean(y, sample_weight):
