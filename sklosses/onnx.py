@@ -281,6 +281,10 @@ def _convert_classifier(scope, operator, container):
     ).add_to(scope, container)
 
 
+# The operator of each link's inverse, by the name the link gives.
+_ONNX_OPERATORS = {"Exp": OnnxExp}
+
+
 def _convert_regressor(scope, operator, container):
     opv = container.target_opset
     model = operator.raw_operator
@@ -293,8 +297,8 @@ def _convert_regressor(scope, operator, container):
             "inverse link is Python code that ONNX cannot run. Apply it to "
             "the scores of the model with its coefficients where it runs."
         )
-    if loss.link == "log":
-        scores = OnnxExp(scores, op_version=opv)
+    if loss.link.onnx_operator is not None:
+        scores = _ONNX_OPERATORS[loss.link.onnx_operator](scores, op_version=opv)
     prediction = OnnxCast(scores, to=output_dtype, op_version=opv)
     OnnxReshape(
         prediction, np.array([-1, 1], dtype=np.int64), op_version=opv,

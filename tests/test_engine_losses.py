@@ -6,11 +6,13 @@ import numba
 import numpy as np
 import pytest
 from _helpers import ALL_LOSSES, encoded_targets, loss_id
-from numpy.testing import assert_allclose
+from _reference_losses import closed_form
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sklosses._engine import _losses as kernels
 from sklosses._engine._kernels import engine_loss
 from sklosses._engine._sgd import VECTORIZE
+from sklosses.losses import LogLoss
 
 
 @numba.njit(fastmath=VECTORIZE)
@@ -37,7 +39,7 @@ def test_softmax_is_bit_identical_wherever_its_arrays_lie(n_classes, rng):
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_compiled_kernels_agree_with_numpy(loss, dtype, rng):
+def test_compiled_kernels_match_the_closed_forms(loss, dtype, rng):
     y = encoded_targets(loss, 5000, rng).astype(dtype)
     raw = rng.normal(scale=4.0, size=y.shape).astype(dtype)
     _, kind, params = engine_loss(loss)
@@ -45,9 +47,37 @@ def test_compiled_kernels_agree_with_numpy(loss, dtype, rng):
     values = kernels.loss_values(kind, params, y, raw, np.empty_like(raw))
     derivatives = kernels.loss_derivatives(kind, params, y, raw, np.empty_like(raw))
     assert values.dtype == dtype
+    value, gradient = closed_form(loss, y.astype(float), raw.astype(float))
     rtol, atol = (1e-12, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
-    assert_allclose(values, loss.loss(y, raw), rtol=rtol, atol=atol)
-    assert_allclose(derivatives, loss.gradient(y, raw), rtol=rtol, atol=atol)
+    assert_allclose(values, value, rtol=rtol, atol=atol)
+    assert_allclose(derivatives, gradient, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_a_losses_methods_are_its_compiled_kernels(loss, rng):
+    y = encoded_targets(loss, 100, rng)
+    raw = rng.normal(scale=4.0, size=y.shape)
+    _, kind, params = engine_loss(loss)
+    values = kernels.loss_values(kind, params, y, raw, np.empty_like(raw))
+    derivatives = kernels.loss_derivatives(kind, params, y, raw, np.empty_like(raw))
+    assert_array_equal(loss.loss(y, raw), values)
+    assert_array_equal(loss.gradient(y, raw), derivatives)
+    # Broadcast, in two dimensions, from lists and integers, as NumPy would.
+    grid = np.column_stack([raw, raw[::-1]])
+    assert loss.loss(y[:, np.newaxis], grid).shape == (100, 2)
+    assert loss.loss(y.tolist(), raw.tolist()).tolist() == values.tolist()
+    assert loss.loss(y[:1], raw).shape == (100,)
+
+
+def test_the_multinomial_loss_is_the_kernel_the_loop_trains_with(rng):
+    raw = rng.normal(scale=3.0, size=(50, 4))
+    y = rng.integers(4, size=50)
+    expected = np.empty(50)
+    gradient = np.empty_like(raw)
+    for i in range(50):
+        expected[i] = _softmax_as_in_the_engine(raw[i], y[i], gradient[i])
+    assert_array_equal(LogLoss().loss(y, raw), expected)
+    assert_array_equal(LogLoss().gradient(y, raw), gradient)
 
 
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
@@ -69,6 +99,26 @@ def test_kernel_ids_are_distinct():
     kinds = {type(loss): engine_loss(loss).kind for loss in ALL_LOSSES}
     # The perceptron is the hinge with threshold 0, so it shares the kernel.
     assert len(set(kinds.values())) == len(kinds) - 1
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=loss_id)
+def test_the_log_link_flag_is_the_losses_link(loss):
+    # The loop steps a kind implicitly by its registered flag: exactly the
+    # built-in losses whose link is the log link.
+    kind = engine_loss(loss).kind
+    assert kernels.has_log_link(kind) == (not loss.link.is_identity)
+    assert kernels.has_log_link.py_func(kind) == kernels.has_log_link(kind)
+
+
+def test_the_registry_numbers_kinds_in_order_and_user_losses_have_no_flag():
+    builtin = {name: kind for name, kind in kernels.KINDS.items() if name != "user"}
+    assert sorted(builtin.values()) == list(range(len(builtin)))
+    assert kernels.KINDS["user"] == kernels.USER_DEFINED
+    assert not kernels.has_log_link(kernels.USER_DEFINED)
+    flagged = {
+        name for name, kind in builtin.items() if kernels.has_log_link.py_func(kind)
+    }
+    assert flagged == {"poisson", "gamma", "tweedie"}
 
 
 def test_kernels_load_from_the_disk_cache_in_a_new_process():

@@ -3,9 +3,10 @@ import pickle
 import numpy as np
 import pytest
 from _helpers import ALL_LOSSES, encoded_targets, loss_id
+from _reference_losses import closed_form, scikit_learn, scikit_learn_multinomial
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -13,14 +14,17 @@ from sklearn.model_selection import GridSearchCV
 
 from sklosses.losses import (
     AbsoluteLoss,
+    GammaLoss,
     HingeLoss,
     HuberLoss,
     LogLoss,
     Loss,
     ModifiedHuberLoss,
     PerceptronLoss,
+    PoissonLoss,
     QuantileLoss,
     SquaredLoss,
+    TweedieLoss,
     get_loss,
     loss_names,
 )
@@ -59,6 +63,43 @@ def test_values_and_gradients_finite_for_extreme_raw(loss, dtype, rng):
     assert np.isfinite(values).all()
     assert np.isfinite(gradient).all()
     assert np.isfinite(mean)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(ALL_LOSSES),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1e-3, 1.0, 10.0]),
+)
+def test_values_and_gradients_match_the_closed_forms_and_scikit_learn(
+    loss, seed, scale
+):
+    rng = np.random.default_rng(seed)
+    y = encoded_targets(loss, 50, rng)
+    raw = rng.normal(scale=scale, size=50)
+    values, gradient = loss.loss(y, raw), loss.gradient(y, raw)
+    expected = closed_form(loss, y, raw)
+    assert_allclose(values, expected[0], rtol=1e-12, atol=1e-12)
+    assert_allclose(gradient, expected[1], rtol=1e-12, atol=1e-12)
+    reference = scikit_learn(loss, y, raw)
+    if reference is not None:
+        # Its deviances add the constant that makes them zero at mu = y
+        # separately, which cancels digits of the larger terms.
+        assert_allclose(values, reference[0], rtol=1e-10, atol=1e-10)
+        assert_allclose(gradient, reference[1], rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 8), st.sampled_from([1e-3, 1.0, 30.0]))
+def test_multinomial_log_loss_matches_scikit_learn(seed, n_classes, scale):
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(scale=scale, size=(40, n_classes))
+    y = rng.integers(n_classes, size=40)
+    reference = scikit_learn_multinomial(y, raw)
+    if reference is None:
+        pytest.skip("sklearn._loss is not available in a tested version")
+    assert_allclose(LogLoss().loss(y, raw), reference[0], rtol=1e-12, atol=1e-12)
+    assert_allclose(LogLoss().gradient(y, raw), reference[1], rtol=1e-12, atol=1e-12)
 
 
 def test_multinomial_finite_for_extreme_logits():
@@ -283,3 +324,63 @@ def test_only_probabilistic_losses_give_probabilities(loss):
     else:
         with pytest.raises(NotImplementedError, match="not probabilistic"):
             loss.predict_proba([0.0])
+
+
+def test_best_constant_is_the_mean_the_median_or_the_quantile(rng):
+    y = rng.standard_exponential(2001)
+    weights = np.ones_like(y)
+    assert SquaredLoss().best_constant(y, weights) == pytest.approx(y.mean())
+    assert AbsoluteLoss().best_constant(y, weights) == pytest.approx(np.median(y))
+    q90 = QuantileLoss(quantile=0.9).best_constant(y, weights)
+    assert q90 == pytest.approx(np.quantile(y, 0.9), rel=1e-3)
+
+
+def test_best_constant_of_a_log_link_is_the_log_of_the_weighted_mean(rng):
+    y = rng.poisson(3.0, size=100).astype(float)
+    weights = rng.uniform(size=100)
+    mean = weights @ y / weights.sum()
+    assert PoissonLoss().best_constant(y, weights) == np.log(mean)
+    assert PoissonLoss().best_constant(np.zeros(3), np.ones(3)) == 0.0
+    assert GammaLoss().best_constant(y + 1, np.zeros(100)) == 0.0
+
+
+def test_curvature_is_the_second_derivative_floored(rng):
+    raw = rng.normal(size=50)
+    y = rng.poisson(3.0, size=50).astype(float)
+    assert_allclose(PoissonLoss().curvature(y, raw), np.exp(raw), rtol=1e-7)
+    # Tweedie powers above 2 curve downwards for small targets: floored.
+    y, raw = np.full(3, 0.1), np.zeros(3)
+    assert_array_equal(TweedieLoss(power=3).curvature(y, raw), 1e-6)
+
+
+def test_initial_curvature_takes_the_larger_of_the_mean_and_the_target():
+    y, weights = np.array([1.0, 9.0]), np.ones(2)
+    # Poisson's curvature is the mean: at 5 (the mean) and at 9 (the target).
+    assert_allclose(PoissonLoss().initial_curvature(y, weights), [5.0, 9.0], rtol=1e-7)
+
+
+def test_every_exported_loss_is_registered_with_its_kernel():
+    import sklosses.losses as losses
+    from sklosses._engine._losses import KINDS
+    from sklosses.losses._registry import BUILT_IN_LOSSES
+
+    exported = {
+        getattr(losses, name)
+        for name in losses.__all__
+        if isinstance(getattr(losses, name), type) and name != "Loss"
+    }
+    assert exported == set(BUILT_IN_LOSSES)
+    for cls in BUILT_IN_LOSSES:
+        assert cls.names and cls.kernel in KINDS
+        for name in cls.names:
+            assert type(get_loss(name)) is cls
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_the_estimators_docstrings_name_the_losses_of_their_task(task):
+    from sklosses import SGDClassifier, SGDRegressor
+
+    estimator = SGDRegressor if task == "regression" else SGDClassifier
+    own = [n for n in loss_names(task) if get_loss(n).task == task]
+    for name in own:
+        assert f'``"{name}"``' in estimator.__doc__

@@ -15,39 +15,52 @@ import numpy as np
 
 from ._cache import cached_njit
 
-SQUARED = 0
-ABSOLUTE = 1
-HUBER = 2
-EPSILON_INSENSITIVE = 3
-SQUARED_EPSILON_INSENSITIVE = 4
-QUANTILE = 5
-LOG = 6
-HINGE = 7
-SQUARED_HINGE = 8
-MODIFIED_HUBER = 9
-POISSON = 10
-GAMMA = 11
-TWEEDIE = 12
+# The registry of the built-in kernels: one line per kind gives its number
+# (the order of registration), its name, the one a loss's kernel_spec gives,
+# and its flags. The loop asks a kind for its flags (has_log_link), never for
+# a range of numbers.
+KINDS = {}
+# The flag of the log link's deviances: ``log_link_loss`` and
+# ``_log_link_curvature`` compute them, and the loop steps them implicitly.
+LOG_LINK = 1
+_FLAGS = []
+
+
+def register_kind(name, flags=0):
+    """Register the built-in kernel ``name`` with its ``flags``; return its kind."""
+    KINDS[name] = len(_FLAGS)
+    _FLAGS.append(flags)
+    return KINDS[name]
+
+
+SQUARED = register_kind("squared")
+ABSOLUTE = register_kind("absolute")
+HUBER = register_kind("huber")
+EPSILON_INSENSITIVE = register_kind("epsilon_insensitive")
+SQUARED_EPSILON_INSENSITIVE = register_kind("squared_epsilon_insensitive")
+QUANTILE = register_kind("quantile")
+LOG = register_kind("log")
+HINGE = register_kind("hinge")
+SQUARED_HINGE = register_kind("squared_hinge")
+MODIFIED_HUBER = register_kind("modified_huber")
+POISSON = register_kind("poisson", LOG_LINK)
+GAMMA = register_kind("gamma", LOG_LINK)
+TWEEDIE = register_kind("tweedie", LOG_LINK)
+
+# The kinds of each flag as the bits of one integer, which numba freezes into
+# the compiled code: a test of a bit costs a shift, and reads no memory.
+LOG_LINK_KINDS = sum(1 << kind for kind, flags in enumerate(_FLAGS) if flags & LOG_LINK)
 # A loss defined by the user's own per-sample functions: the engine compiles
 # its loop with them (see _kernels.py) instead of dispatching on the kind.
 USER_DEFINED = -1
-# The kinds by the names losses give in their kernel_spec.
-KINDS = {
-    "squared": SQUARED,
-    "absolute": ABSOLUTE,
-    "huber": HUBER,
-    "epsilon_insensitive": EPSILON_INSENSITIVE,
-    "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
-    "quantile": QUANTILE,
-    "log": LOG,
-    "hinge": HINGE,
-    "squared_hinge": SQUARED_HINGE,
-    "modified_huber": MODIFIED_HUBER,
-    "poisson": POISSON,
-    "gamma": GAMMA,
-    "tweedie": TWEEDIE,
-    "user": USER_DEFINED,
-}
+KINDS["user"] = USER_DEFINED
+
+
+@cached_njit(nogil=True, inline="always")
+def has_log_link(kind):
+    """Whether ``kind`` is registered with the ``LOG_LINK`` flag (a user's
+    loss, of kind -1, is not)."""
+    return kind >= 0 and (LOG_LINK_KINDS >> kind) & 1 == 1
 
 
 @cached_njit(nogil=True, inline="always")
@@ -125,7 +138,7 @@ def loss_value_and_derivative(kind, params, y, raw):
         if z >= -1.0:
             return (1.0 - z) * (1.0 - z), -2.0 * (1.0 - z) * y
         return -4.0 * z, -4.0 * y
-    if POISSON <= kind <= TWEEDIE:
+    if has_log_link(kind):
         return log_link_loss(kind, params, y, raw)
     return np.nan, np.nan
 
@@ -268,6 +281,16 @@ def softmax_cross_entropy(raw, y, gradient):
         gradient[k] /= total
     gradient[y] -= 1.0
     return top + math.log(total) - raw[y]
+
+
+@cached_njit(nogil=True)
+def softmax_cross_entropies(y, raw, out, gradient):
+    """:func:`softmax_cross_entropy` of each row of ``raw`` for its class in
+    ``y``: the losses into ``out``, the gradients into the rows of
+    ``gradient``."""
+    for i in range(raw.shape[0]):
+        out[i] = softmax_cross_entropy(raw[i], y[i], gradient[i])
+    return out
 
 
 @cached_njit(nogil=True)

@@ -29,8 +29,7 @@ from numba.extending import intrinsic
 
 from ._cache import cached_njit
 from ._losses import (
-    POISSON,
-    TWEEDIE,
+    has_log_link,
     implicit_derivative,
     loss_value_and_derivative,
     softmax_cross_entropy,
@@ -322,7 +321,7 @@ def _sgd_epoch(data, indices, indptr, rows, model, rule, order, t, l1_u, eta, av
                 if abs(dloss[k]) > MAX_DLOSS:
                     n_clipped += 1
                     dloss[k] = min(max(dloss[k], -MAX_DLOSS), MAX_DLOSS)
-            if POISSON <= kind <= TWEEDIE:
+            if has_log_link(kind):
                 # A log link's steps are implicit: see implicit_derivative.
                 # The raw score moves with the row and the intercept's step.
                 reach = x_sq + (intercept_decay if fit_intercept else 0.0)

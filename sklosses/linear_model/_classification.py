@@ -361,7 +361,7 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
     _task = "classification"
 
     def _refusal(self, loss):
-        if loss.link != "identity":
+        if not loss.link.is_identity:
             return (
                 f"cannot train {loss!r}: a loss with a {loss.link} link models "
                 "a positive mean, and a classifier trains regression losses on "

@@ -10,7 +10,6 @@ from ..losses._registry import scikit_learn_loss_functions
 from ._base import BaseSGD, ModelTask
 from ._callbacks import CallbackSupportMixin
 from ._docs import fill_doc
-from ._schedules import best_constant, curvature_at, log_link_curvature
 from ._state import fit_transaction
 
 
@@ -223,17 +222,17 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         return y
 
     def _initial_intercept(self, loss, y, sample_weight):
-        if self.learning_rate == "auto" or loss.link == "log":
+        if self.learning_rate == "auto" or not loss.link.is_identity:
             # "auto" starts from the best constant: the target's mean for the
             # squared loss, about its median for robust ones, which the steps
             # of a bounded gradient take many epochs to reach. So does a log
             # link, as scikit-learn's PoissonRegressor: from exp(0) = 1, the
             # first steps on large counts would be huge.
-            return best_constant(loss, y, sample_weight)
+            return loss.best_constant(y, sample_weight)
         return None
 
     def _split_norms(self, loss, X, y, sample_weight, row_norms):
-        if loss.link == "log":
+        if not loss.link.is_identity:
             return _curved_norms(loss, X, y, sample_weight, row_norms)
         return row_norms, None
 
@@ -271,7 +270,7 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
             loss = None
         # Counts and amounts: as scikit-learn's PoissonRegressor declares.
         tags.target_tags.positive_only = (
-            loss is not None and loss.target_domain != "real"
+            loss is not None and loss.target_domain.low >= 0
         )
         return tags
 
@@ -280,12 +279,12 @@ def _curved_norms(loss, X, y, sample_weight, row_norms):
     """With a log link and ``learning_rate="auto"``, the squared row norms
     weighed by the loss's curvature before training, and
     ``split_norms_at(coef, intercept)``: the same weighed by the larger of
-    that and the curvature at those weights (see ``_run_sgd``)."""
-    before = log_link_curvature(loss, y, sample_weight)
+    that and the curvature at those weights (see ``_auto_observer``)."""
+    before = loss.initial_curvature(y, sample_weight)
 
     def split_norms_at(coef, intercept):
         raw = X @ coef[0].astype(X.dtype, copy=False) + intercept[0]
-        return row_norms * np.fmax(before, curvature_at(loss, y, raw))
+        return row_norms * np.fmax(before, loss.curvature(y, raw))
 
     return row_norms * before, split_norms_at
 
@@ -300,20 +299,11 @@ def _r2_scorer(loss):
     return score
 
 
-# How each target domain reads in an error message.
-_DOMAINS = {
-    "nonnegative": ("non-negative", "negative"),
-    "positive": ("positive", "zero or negative"),
-}
-
-
 def _check_target_domain(loss, y):
     """A clear error for targets the loss's deviance is not defined on."""
-    if loss.target_domain == "real":
-        return
     valid = loss.in_target_domain(y)
     if not valid.all():
-        takes, refused = _DOMAINS[loss.target_domain]
+        takes, refused = loss.target_domain.description, loss.target_domain.refused
         n = int(np.count_nonzero(~valid))
         raise ValueError(
             f"{loss!r} takes {takes} targets, but y has {n} {refused} "

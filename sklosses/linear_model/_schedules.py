@@ -3,7 +3,7 @@
 ``"auto"`` derives a :class:`Schedule` from the data (:func:`auto_schedule`):
 averaged SGD with a step sized for the heavier rows, the heaviest split into
 several visits (:func:`split_heavy_rows`), a regression started from the
-best constant (:func:`best_constant`), and the training objective of the
+best constant (``Loss.best_constant``), and the training objective of the
 average watched on a sample of rows (:func:`training_objective`).
 """
 
@@ -77,7 +77,8 @@ def training_objective(
     the objective's changes are the model's, not the sample's.
     """
     rows = rows[sample_weight[rows] > 0]
-    limit = AUTO_OBJECTIVE_ROWS_LOG_LINK if loss.link == "log" else AUTO_OBJECTIVE_ROWS
+    identity = loss.link.is_identity
+    limit = AUTO_OBJECTIVE_ROWS if identity else AUTO_OBJECTIVE_ROWS_LOG_LINK
     if rows.shape[0] > limit:
         rows = np.sort(rng.choice(rows, limit, replace=False))
     y_rows, weights = y[rows], sample_weight[rows]
@@ -162,9 +163,9 @@ def auto_schedule(X, y, sample_weight, loss, fit_intercept, row_norms):
     average = max(1, X.shape[0] // 2)
     # A log link's curvature grows without bound, but near a fit it is that
     # of each row's mean: the regressor weighs each row's norm by it
-    # (log_link_curvature), and the loss is smooth on that scale, up to
+    # (Loss.initial_curvature), and the loss is smooth on that scale, up to
     # LOG_LINK_CURVATURE_MARGIN.
-    smoothness = LOG_LINK_CURVATURE_MARGIN if loss.link == "log" else loss.smoothness
+    smoothness = loss.smoothness if loss.link.is_identity else LOG_LINK_CURVATURE_MARGIN
     if smoothness is not None:
         eta0 = 1.0 / (2.0 * smoothness * split_norm)
         return Schedule(_sgd.CONSTANT, eta0, 0.0, average, split_norm)
@@ -172,73 +173,6 @@ def auto_schedule(X, y, sample_weight, loss, fit_intercept, row_norms):
     scale = 1.0 if y is None else max(float(np.sqrt(np.mean(y**2))), 1e-12)
     eta0 = np.sqrt(nnz + fit_intercept) * scale / r2.mean()
     return Schedule(_sgd.INVSCALING, eta0, 0.5, average, split_norm)
-
-
-def log_link_curvature(loss, y, sample_weight):
-    """Each row's curvature, for ``learning_rate="auto"`` with a log link.
-
-    The second derivative in ``raw`` of a log link's loss grows with the
-    mean (``mu`` for the Poisson deviance, ``y / mu`` for the Gamma's), so a
-    step that suits one row can overshoot another's by orders of magnitude.
-    Before training, the mean of a row lies about between the weighted mean
-    of the targets, where SGD starts, and the row's own target: each row
-    gets the larger curvature of the two. The squared row norms times these
-    are what the steps are sized for, the heaviest rows split; during
-    training, :func:`curvature_at` the model's raw scores refines them.
-    """
-    mean = _weighted_mean(y, sample_weight)
-    mean = mean if mean > 0 else 1.0
-    y = np.asarray(y, dtype=float)
-    at_mean = curvature_at(loss, y, np.full_like(y, np.log(mean)))
-    at_target = curvature_at(loss, y, np.log(np.where(y > 0, y, mean)))
-    return np.fmax(at_mean, at_target)
-
-
-def curvature_at(loss, y, raw):
-    """The loss's second derivative in ``raw``, from central differences of
-    its gradient (so that any log-link loss is served), floored at a
-    millionth: non-convex deviances (powers below 1 or above 2) can curve
-    downwards."""
-    step = 1e-4
-    with np.errstate(over="ignore", invalid="ignore"):
-        second = (loss.gradient(y, raw + step) - loss.gradient(y, raw - step)) / (
-            2 * step
-        )
-    return np.fmax(second, 1e-6)
-
-
-def _weighted_mean(y, sample_weight):
-    """The weighted mean of ``y``; 0 when every weight is 0."""
-    total = float(np.sum(sample_weight))
-    return float(sample_weight @ y) / total if total > 0 else 0.0
-
-
-def best_constant(loss, y, sample_weight):
-    """The constant raw score that minimizes the weighted loss of ``y``.
-
-    Found by bisection on the sign of the loss's gradient between the
-    smallest and largest target, on at most ``AUTO_OBJECTIVE_ROWS`` evenly
-    spaced rows: the mean for the squared loss, the median for the absolute
-    loss, a quantile for the quantile loss. With a log link, the log of the
-    weighted mean, the minimum of every Tweedie deviance (0 when the mean is
-    not positive).
-    """
-    if loss.link == "log":
-        mean = _weighted_mean(y, sample_weight)
-        return float(np.log(mean)) if mean > 0 else 0.0
-    step = max(1, y.shape[0] // AUTO_OBJECTIVE_ROWS)
-    y, sample_weight = y[::step].astype(float), sample_weight[::step]
-    low, high = float(y.min()), float(y.max())
-    for _ in range(100):
-        middle = 0.5 * (low + high)
-        if middle in (low, high):
-            break
-        gradient = sample_weight @ loss.gradient(y, np.full_like(y, middle))
-        if gradient > 0:
-            high = middle
-        else:
-            low = middle
-    return 0.5 * (low + high)
 
 
 def split_heavy_rows(sample_weight, row_norms, rows, split_norm):

@@ -1,8 +1,8 @@
 """Loss objects: what SGD minimizes, with their matching metrics.
 
 A user-defined loss is a subclass of :class:`Loss` (see its docstring)
-checked with :func:`check_loss`. Adding a built-in loss takes a class, a
-kernel in the engine and a name in the registry: the checklist is in the
+checked with :func:`check_loss`. Adding a built-in loss takes a kernel in
+the engine, a class, and its entry in the registry: the checklist is in the
 documentation's "Contributing" page.
 """
 

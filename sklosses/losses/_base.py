@@ -1,11 +1,16 @@
 """The Loss base class: what every loss provides, built-in or user-defined."""
 
+import functools
 import inspect
 
 import numpy as np
 
 from .._engine._kernels import engine_loss
 from .._estimator import Estimator
+from ._link import IDENTITY, LINKS, REAL, TARGET_DOMAINS
+
+# Loss.best_constant bisects on at most this many evenly spaced rows.
+BEST_CONSTANT_ROWS = 10_000
 
 
 class Loss(Estimator):
@@ -36,9 +41,11 @@ class Loss(Estimator):
     The first fit with a new loss compiles the SGD loop for it, once per
     kind of input (float64 or float32, dense or sparse rows): a few seconds.
     The compiled loop is cached on disk, under a fingerprint of what numba
-    compiles from the two functions, and later processes load it. Built-in
-    losses instead provide :meth:`loss`, :meth:`gradient` and
-    :meth:`kernel_spec`, and load their compiled loop from the same cache.
+    compiles from the two functions, and later processes load it. A
+    built-in loss instead names its kernel in the engine (the class
+    attribute ``kernel``), whose loop is compiled once and loaded from the
+    same cache; its :meth:`loss` and :meth:`gradient` are that kernel too,
+    so that what a loss reports is what SGD trained on.
 
     Attributes
     ----------
@@ -67,16 +74,22 @@ class Loss(Estimator):
         norm rather than by the largest.
     response_method : str
         The estimator method whose output the matching :meth:`metric` takes.
-    link : {"identity", "log"}
+    link : IdentityLink or LogLink
         For regression losses, how the raw score relates to the prediction:
         the regressor predicts :meth:`inverse_link` of ``raw``, ``raw`` itself
-        (``"identity"``) or the positive mean ``exp(raw)`` (``"log"``, as the
-        Poisson, Gamma and Tweedie deviances). A log link's loss need only be
-        finite for ``|raw|`` up to 50 (``exp(50)`` is 5e21), where
-        :func:`check_loss` checks it.
-    target_domain : {"real", "nonnegative", "positive"}
-        The regression targets the loss accepts; the estimators refuse others
-        with an error that names them.
+        (the identity) or the positive mean ``exp(raw)`` (the log link, as
+        the Poisson, Gamma and Tweedie deviances). A link object, as in
+        scikit-learn's ``sklearn._loss``, with ``link(mu)`` and
+        ``inverse(raw)``; it compares equal to its name, ``"identity"`` or
+        ``"log"``, and a class may declare it by that name. A log link's
+        loss need only be finite for ``|raw|`` up to 50 (``exp(50)`` is
+        5e21), where :func:`check_loss` checks it.
+    target_domain : Interval
+        The regression targets the loss accepts, an interval with
+        ``contains(y)``; the estimators refuse others with an error that
+        names them. It compares equal to its name, ``"real"``,
+        ``"nonnegative"`` or ``"positive"``, and a class may declare it by
+        that name.
 
     Examples
     --------
@@ -125,11 +138,26 @@ class Loss(Estimator):
     smoothness = None
     is_lipschitz = False
     response_method = "predict"
-    link = "identity"
-    target_domain = "real"
+    link = IDENTITY
+    target_domain = REAL
 
     sample_loss = None
     sample_gradient = None
+    # A built-in loss's compiled kernel (its name in the engine's registry),
+    # the names ``loss=`` accepts for it, and the parameter the estimators'
+    # ``epsilon`` sets when it is given by name.
+    kernel = None
+    names = ()
+    epsilon_parameter = None
+
+    def __init_subclass__(cls, **kwargs):
+        # A link or a domain declared by its name becomes its object; an
+        # unknown name is left for check_loss to report.
+        super().__init_subclass__(**kwargs)
+        for attribute, objects in (("link", LINKS), ("target_domain", TARGET_DOMAINS)):
+            declared = cls.__dict__.get(attribute)
+            if isinstance(declared, str) and declared in objects:
+                setattr(cls, attribute, objects[declared])
 
     def loss(self, y, raw):
         """Per-sample loss values.
@@ -169,15 +197,19 @@ class Loss(Estimator):
         Returns
         -------
         kernel : str
-            The name of the compiled kernel (``"user"`` for a loss defined by
-            ``sample_loss`` and ``sample_gradient``).
+            The name of the compiled kernel: the class's ``kernel`` for a
+            built-in loss, ``"user"`` for a loss defined by ``sample_loss``
+            and ``sample_gradient``.
         params : tuple of float
-            The loss's parameters in the order the kernel reads them.
+            The loss's parameters in the order the kernel reads them,
+            :meth:`kernel_params`.
         """
+        if self.kernel is not None:
+            return self.kernel, self.kernel_params()
         if not self._is_user_defined():
             raise NotImplementedError(
                 f"{type(self).__name__} defines neither sample_loss and "
-                "sample_gradient nor kernel_spec: see the Loss docstring."
+                "sample_gradient nor a kernel: see the Loss docstring."
             )
         return "user", self.kernel_params()
 
@@ -189,16 +221,8 @@ class Loss(Estimator):
         params : tuple of float
             The constructor's parameters, in the order of its signature.
         """
-        init = type(self).__init__
-        if init is object.__init__:
-            return ()
-        names = [
-            p.name
-            for p in inspect.signature(init).parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
         params = []
-        for name in names:
+        for name in _parameter_names(type(self).__init__):
             value = getattr(self, name)
             try:
                 params.append(float(value))
@@ -216,9 +240,9 @@ class Loss(Estimator):
 
     def _elementwise(self, kernel, y, raw):
         """Apply a compiled per-sample kernel over broadcast ``y`` and ``raw``."""
-        y, raw = np.broadcast_arrays(
-            np.asarray(y, dtype=np.float64), np.asarray(raw, dtype=np.float64)
-        )
+        y, raw = np.asarray(y, dtype=np.float64), np.asarray(raw, dtype=np.float64)
+        if y.shape != raw.shape:
+            y, raw = np.broadcast_arrays(y, raw)
         engine = engine_loss(self)
         flat_raw = np.ascontiguousarray(raw).reshape(-1)
         out = np.empty_like(flat_raw)
@@ -280,9 +304,8 @@ class Loss(Estimator):
         y_pred = np.asarray(y_pred, dtype=float)
         if self.task == "classification":
             y_true = self._encode_labels(y_true, y_pred)
-        elif self.link == "log":
-            with np.errstate(divide="ignore"):
-                y_pred = np.log(y_pred)  # predictions back to raw scores
+        else:
+            y_pred = self.link.link(y_pred)  # predictions back to raw scores
         return self(np.asarray(y_true, dtype=float), y_pred, sample_weight)
 
     def _encode_labels(self, y_true, raw):
@@ -310,9 +333,9 @@ class Loss(Estimator):
         """The prediction each raw score stands for.
 
         For a regression loss, the regressor's prediction: ``raw`` itself,
-        or ``exp(raw)`` with the log :attr:`link`. For a classification
-        loss, the probability of the positive class: only probabilistic
-        losses define it.
+        or ``exp(raw)`` with the log :attr:`link` (the link's ``inverse``).
+        For a classification loss, the probability of the positive class:
+        only probabilistic losses define it.
 
         Parameters
         ----------
@@ -328,10 +351,108 @@ class Loss(Estimator):
         raw = np.asarray(raw)
         if raw.dtype.kind != "f":
             raw = raw.astype(float)
-        if self.link == "log":
-            with np.errstate(over="ignore"):
-                return np.exp(raw)
-        return raw
+        return self.link.inverse(raw)
+
+    def best_constant(self, y, sample_weight):
+        """The constant raw score that minimizes the weighted loss of ``y``.
+
+        Found by bisection on the sign of the loss's gradient between the
+        smallest and largest target, on at most ``BEST_CONSTANT_ROWS`` evenly
+        spaced rows: the mean for the squared loss, the median for the
+        absolute loss, a quantile for the quantile loss. With a link other
+        than the identity, the link of the weighted mean, the minimum of
+        every Tweedie deviance (0 when the mean is outside the link's
+        ``interval_y_pred``). ``learning_rate="auto"`` and the log link's
+        regressions start their intercept from it, as scikit-learn's
+        ``fit_intercept_only``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            Regression targets.
+        sample_weight : ndarray of shape (n_samples,)
+            Sample weights.
+
+        Returns
+        -------
+        constant : float
+        """
+        if not self.link.is_identity:
+            mean = _weighted_mean(y, sample_weight)
+            inside = self.link.interval_y_pred.contains(mean)
+            return float(self.link.link(mean)) if inside else 0.0
+        step = max(1, y.shape[0] // BEST_CONSTANT_ROWS)
+        y, sample_weight = y[::step].astype(float), sample_weight[::step]
+        low, high = float(y.min()), float(y.max())
+        for _ in range(100):
+            middle = 0.5 * (low + high)
+            if middle in (low, high):
+                break
+            gradient = sample_weight @ self.gradient(y, np.full_like(y, middle))
+            if gradient > 0:
+                high = middle
+            else:
+                low = middle
+        return 0.5 * (low + high)
+
+    def curvature(self, y, raw):
+        """The loss's second derivative in ``raw``, floored at a millionth.
+
+        From central differences of :meth:`gradient`, so that any loss is
+        served; non-convex deviances (Tweedie powers below 1 or above 2) can
+        curve downwards, hence the floor. ``learning_rate="auto"`` weighs
+        each row's norm by it with a log link, whose curvature grows with
+        the mean.
+
+        Parameters
+        ----------
+        y : ndarray
+            Targets.
+        raw : ndarray of the shape of ``y``
+            Raw predictions.
+
+        Returns
+        -------
+        curvature : ndarray of the shape of ``raw``
+        """
+        step = 1e-4
+        with np.errstate(over="ignore", invalid="ignore"):
+            second = (self.gradient(y, raw + step) - self.gradient(y, raw - step)) / (
+                2 * step
+            )
+        return np.fmax(second, 1e-6)
+
+    def initial_curvature(self, y, sample_weight):
+        """Each row's :meth:`curvature` before training, as an estimate.
+
+        Before training, the mean of a row lies about between the weighted
+        mean of the targets, where SGD starts, and the row's own target: each
+        row gets the larger curvature of the two. With a log link, the
+        curvature grows with the mean (``mu`` for the Poisson deviance,
+        ``y / mu`` for the Gamma's), so a step that suits one row can
+        overshoot another's by orders of magnitude: ``learning_rate="auto"``
+        sizes its steps for the squared row norms times these, and refines
+        them with the curvature at the model's raw scores during training.
+
+        Parameters
+        ----------
+        y, sample_weight : ndarray of shape (n_samples,)
+            The regression targets and their weights, as
+            :meth:`best_constant` takes them.
+
+        Returns
+        -------
+        curvature : ndarray of shape (n_samples,)
+        """
+        domain = self.link.interval_y_pred
+        mean = _weighted_mean(y, sample_weight)
+        mean = mean if domain.contains(mean) else 1.0
+        y = np.asarray(y, dtype=float)
+        at_mean = self.curvature(y, np.full_like(y, self.link.link(mean)))
+        at_target = self.curvature(
+            y, self.link.link(np.where(domain.contains(y), y, mean))
+        )
+        return np.fmax(at_mean, at_target)
 
     def in_target_domain(self, y):
         """Whether each regression target lies in :attr:`target_domain`.
@@ -345,12 +466,7 @@ class Loss(Estimator):
         -------
         valid : ndarray of bool of the shape of ``y``
         """
-        y = np.asarray(y)
-        if self.target_domain == "nonnegative":
-            return y >= 0
-        if self.target_domain == "positive":
-            return y > 0
-        return np.ones(y.shape, dtype=bool)
+        return self.target_domain.contains(y)
 
     def predict_proba(self, raw):
         """Class probabilities from raw predictions.
@@ -372,6 +488,25 @@ class Loss(Estimator):
         if raw.ndim == 1:
             return np.column_stack([1.0 - positive, positive])
         return normalize_ovr_proba(positive)
+
+
+@functools.lru_cache(maxsize=256)
+def _parameter_names(init):
+    """The names of a constructor's parameters, in the order of its signature:
+    read once per class, since every call of a loss reads them."""
+    if init is object.__init__:
+        return ()
+    return tuple(
+        p.name
+        for p in inspect.signature(init).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )
+
+
+def _weighted_mean(y, sample_weight):
+    """The weighted mean of ``y``; 0 when every weight is 0."""
+    total = float(np.sum(sample_weight))
+    return float(sample_weight @ y) / total if total > 0 else 0.0
 
 
 def normalize_ovr_proba(proba):

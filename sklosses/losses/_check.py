@@ -7,6 +7,7 @@ from sklearn.base import clone
 
 from .._engine._kernels import engine_loss
 from ._base import Loss
+from ._link import LINKS, TARGET_DOMAINS, Interval, Link
 
 # Targets in each encoding, and raw predictions to evaluate them at.
 REGRESSION_TARGETS = (-2.5, -1.0, -0.4, 0.0, 0.7, 1.0, 3.1)
@@ -17,8 +18,6 @@ RAW_EXTREMES = np.concatenate([-np.logspace(6, -6, 25), [0.0], np.logspace(-6, 6
 # With a log link, mu = exp(raw) overflows beyond |raw| = 709: the loss is
 # checked where mu spans every plausible mean, from 2e-22 to 5e21.
 LOG_LINK_RAW_LIMIT = 50.0
-LINKS = ("identity", "log")
-TARGET_DOMAINS = ("real", "nonnegative", "positive")
 STEP = 1e-6
 # The same tolerances as the built-in losses' own tests.
 GRADIENT_RTOL = GRADIENT_ATOL = 1e-5
@@ -134,17 +133,17 @@ def _check_declarations(loss):
             "label_encoding: must be 'signed' (-1/+1) or 'binary' (0/1), got "
             f"{loss.label_encoding!r}."
         )
-    if loss.link not in LINKS:
-        problems.append(f"link: must be one of {LINKS}, got {loss.link!r}.")
-    elif loss.link != "identity" and loss.task != "regression":
+    if not isinstance(loss.link, Link):
+        problems.append(f"link: must be one of {tuple(LINKS)}, got {loss.link!r}.")
+    elif not loss.link.is_identity and loss.task != "regression":
         problems.append(
             f"link: a {loss.link} link is for regression losses; a "
             "classification loss maps raw scores to probabilities with "
             "inverse_link."
         )
-    if loss.target_domain not in TARGET_DOMAINS:
+    if not isinstance(loss.target_domain, Interval):
         problems.append(
-            f"target_domain: must be one of {TARGET_DOMAINS}, got "
+            f"target_domain: must be one of {tuple(TARGET_DOMAINS)}, got "
             f"{loss.target_domain!r}."
         )
     return problems
@@ -281,7 +280,7 @@ def _check_params_reads(loss, targets):
 
 
 def _raw_extremes(loss):
-    if loss.link == "log":
+    if not loss.link.is_identity:
         return RAW_EXTREMES[np.abs(RAW_EXTREMES) <= LOG_LINK_RAW_LIMIT]
     return RAW_EXTREMES
 

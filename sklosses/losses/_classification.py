@@ -1,17 +1,19 @@
-"""Classification losses: functions of the margin ``y * raw`` or of logits."""
+"""Classification losses: functions of the margin ``y * raw`` or of logits.
+
+As every built-in loss, each computes its values and gradients with its
+compiled kernel (see ``_regression.py``); only the multinomial log loss, a
+function of a row of logits, calls the softmax kernel of the loop instead.
+"""
 
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit, logsumexp, softmax
+from scipy.special import expit, softmax
 from sklearn.metrics import log_loss
 from sklearn.utils._param_validation import Interval
 
+from .._engine._losses import softmax_cross_entropies
 from ._base import Loss
-
-
-def _margin(y, raw):
-    return np.asarray(y, dtype=float) * np.asarray(raw, dtype=float)
 
 
 class _MarginLoss(Loss):
@@ -65,6 +67,8 @@ class LogLoss(Loss):
     array([[0.1, 0.2, 0.6, 0.1]])
     """
 
+    kernel = "log"
+    names = ("log_loss", "log")
     task = "classification"
     label_encoding = "binary"
     is_probabilistic = True
@@ -73,28 +77,29 @@ class LogLoss(Loss):
     smoothness = 0.5
     is_lipschitz = True
 
-    @staticmethod
-    def _is_multinomial(y, raw):
-        return raw.ndim == 2 and np.ndim(y) == 1
-
     def loss(self, y, raw):
-        raw = np.asarray(raw, dtype=float)
         if self._is_multinomial(y, raw):
-            y = np.asarray(y, dtype=np.intp)
-            picked = np.take_along_axis(raw, y[:, np.newaxis], axis=1)[:, 0]
-            return logsumexp(raw, axis=1) - picked
-        return np.logaddexp(0.0, raw) - np.asarray(y, dtype=float) * raw
+            return self._softmax_cross_entropy(y, raw)[0]
+        return super().loss(y, raw)
 
     def gradient(self, y, raw):
-        raw = np.asarray(raw, dtype=float)
         if self._is_multinomial(y, raw):
-            grad = softmax(raw, axis=1)
-            grad[np.arange(raw.shape[0]), np.asarray(y, dtype=np.intp)] -= 1.0
-            return grad
-        return expit(raw) - np.asarray(y, dtype=float)
+            return self._softmax_cross_entropy(y, raw)[1]
+        return super().gradient(y, raw)
 
-    def kernel_spec(self):
-        return "log", ()
+    @staticmethod
+    def _is_multinomial(y, raw):
+        return np.ndim(raw) == 2 and np.ndim(y) == 1
+
+    @staticmethod
+    def _softmax_cross_entropy(y, raw):
+        """The multinomial loss of each row and its gradient, from the
+        kernel the SGD loop trains with."""
+        raw = np.ascontiguousarray(raw, dtype=np.float64)
+        y = np.asarray(y, dtype=np.intp)
+        values, gradient = np.empty(raw.shape[0]), np.empty_like(raw)
+        softmax_cross_entropies(y, raw, values, gradient)
+        return values, gradient
 
     def inverse_link(self, raw):
         """The sigmoid: probability of the positive class or label."""
@@ -171,21 +176,13 @@ class HingeLoss(_MarginLoss):
     array([ 0., -1.,  1.])
     """
 
+    kernel = "hinge"
+    names = ("hinge",)
     is_lipschitz = True
     _parameter_constraints = {"threshold": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, threshold=1.0):
         self.threshold = threshold
-
-    def loss(self, y, raw):
-        return np.maximum(0.0, self.threshold - _margin(y, raw))
-
-    def gradient(self, y, raw):
-        y = np.asarray(y, dtype=float)
-        return np.where(_margin(y, raw) <= self.threshold, -y, 0.0)
-
-    def kernel_spec(self):
-        return "hinge", (float(self.threshold),)
 
 
 class PerceptronLoss(HingeLoss):
@@ -206,6 +203,7 @@ class PerceptronLoss(HingeLoss):
     array([0., 1.])
     """
 
+    names = ("perceptron",)
     _parameter_constraints: dict = {}
 
     def __init__(self):
@@ -214,6 +212,9 @@ class PerceptronLoss(HingeLoss):
     @property
     def threshold(self):
         return 0.0
+
+    def kernel_params(self):
+        return (self.threshold,)
 
 
 class SquaredHingeLoss(_MarginLoss):
@@ -243,21 +244,13 @@ class SquaredHingeLoss(_MarginLoss):
     array([-1.,  4.])
     """
 
+    kernel = "squared_hinge"
+    names = ("squared_hinge",)
     smoothness = 2.0
     _parameter_constraints = {"threshold": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, threshold=1.0):
         self.threshold = threshold
-
-    def loss(self, y, raw):
-        return np.maximum(0.0, self.threshold - _margin(y, raw)) ** 2
-
-    def gradient(self, y, raw):
-        y = np.asarray(y, dtype=float)
-        return -2.0 * y * np.maximum(0.0, self.threshold - _margin(y, raw))
-
-    def kernel_spec(self):
-        return "squared_hinge", (float(self.threshold),)
 
 
 class ModifiedHuberLoss(_MarginLoss):
@@ -291,21 +284,11 @@ class ModifiedHuberLoss(_MarginLoss):
            [0.75, 0.25]])
     """
 
+    kernel = "modified_huber"
+    names = ("modified_huber",)
     smoothness = 2.0
     is_lipschitz = True
     is_probabilistic = True
-
-    def loss(self, y, raw):
-        z = _margin(y, raw)
-        return np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z)
-
-    def gradient(self, y, raw):
-        y = np.asarray(y, dtype=float)
-        z = _margin(y, raw)
-        return np.where(z >= -1.0, -2.0 * y * np.maximum(0.0, 1.0 - z), -4.0 * y)
-
-    def kernel_spec(self):
-        return "modified_huber", ()
 
     def inverse_link(self, raw):
         """``(clip(raw, -1, 1) + 1) / 2``: the probability of the positive class."""

@@ -7,11 +7,11 @@ constant that makes the loss zero where ``mu = y``. The objective SGD
 minimizes is then that of scikit-learn's ``PoissonRegressor``,
 ``GammaRegressor`` and ``TweedieRegressor`` with the same ``alpha``, and the
 loss curve reads as half the mean deviance. The regressor predicts ``mu``.
+Values and gradients are the compiled kernels' (see ``_regression.py``).
 """
 
 from numbers import Real
 
-import numpy as np
 from sklearn.metrics import (
     mean_gamma_deviance,
     mean_poisson_deviance,
@@ -20,16 +20,13 @@ from sklearn.metrics import (
 from sklearn.utils._param_validation import Interval
 
 from ._base import Loss
-
-
-def _as_float(y, raw):
-    return np.broadcast_arrays(np.asarray(y, dtype=float), np.asarray(raw, dtype=float))
+from ._link import LOG, NONNEGATIVE, POSITIVE, REAL
 
 
 class _LogLinkLoss(Loss):
     """What the three deviances share: the log link, no bounded curvature."""
 
-    link = "log"
+    link = LOG
     # The curvature exp(raw) grows without bound; learning_rate="auto"
     # measures it per row instead (see auto_schedule).
     smoothness = None
@@ -62,21 +59,9 @@ class PoissonLoss(_LogLinkLoss):
     0.4104...
     """
 
-    target_domain = "nonnegative"
-
-    def loss(self, y, raw):
-        y, raw = _as_float(y, raw)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            z = np.log(y) - raw
-            return np.where(y > 0, y * (np.expm1(-z) + z), np.exp(raw))
-
-    def gradient(self, y, raw):
-        y, raw = _as_float(y, raw)
-        with np.errstate(over="ignore"):
-            return np.exp(raw) - y
-
-    def kernel_spec(self):
-        return "poisson", ()
+    kernel = "poisson"
+    names = ("poisson",)
+    target_domain = NONNEGATIVE
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(mean_poisson_deviance(y_true, y_pred, sample_weight=sample_weight))
@@ -107,21 +92,9 @@ class GammaLoss(_LogLinkLoss):
     array([ 0.5, -1. ])
     """
 
-    target_domain = "positive"
-
-    def loss(self, y, raw):
-        y, raw = _as_float(y, raw)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            z = np.log(y) - raw
-            return np.expm1(z) - z
-
-    def gradient(self, y, raw):
-        y, raw = _as_float(y, raw)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return -np.expm1(np.log(y) - raw)
-
-    def kernel_spec(self):
-        return "gamma", ()
+    kernel = "gamma"
+    names = ("gamma",)
+    target_domain = POSITIVE
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(mean_gamma_deviance(y_true, y_pred, sample_weight=sample_weight))
@@ -162,6 +135,8 @@ class TweedieLoss(_LogLinkLoss):
     True
     """
 
+    kernel = "tweedie"
+    names = ("tweedie",)
     _parameter_constraints = {
         "power": [
             Interval(Real, None, 0, closed="right"),
@@ -175,8 +150,8 @@ class TweedieLoss(_LogLinkLoss):
     @property
     def target_domain(self):
         if self.power <= 0:
-            return "real"
-        return "nonnegative" if self.power < 2 else "positive"
+            return REAL
+        return NONNEGATIVE if self.power < 2 else POSITIVE
 
     @property
     def is_convex(self):
@@ -188,44 +163,11 @@ class TweedieLoss(_LogLinkLoss):
         """The loss this power is a special case of, if any."""
         return {1: PoissonLoss(), 2: GammaLoss()}.get(self.power)
 
-    def loss(self, y, raw):
-        special = self._same_as()
-        if special is not None:
-            return special.loss(y, raw)
-        y, raw = _as_float(y, raw)
-        p = self.power
-        with np.errstate(over="ignore", invalid="ignore"):
-            if p == 0:
-                return 0.5 * (np.exp(raw) - y) ** 2
-            mu1, mu2, target = self._powers(y, raw)
-            value = (
-                np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
-                - np.where(target, y * mu1, 0.0) / (1 - p)
-                + mu2 / (2 - p)
-            )
-            # Both powers of mu overflowed: the deviance tends to infinity.
-            return np.where(np.isnan(value), np.inf, value)
-
-    def gradient(self, y, raw):
-        special = self._same_as()
-        if special is not None:
-            return special.gradient(y, raw)
-        y, raw = _as_float(y, raw)
-        with np.errstate(over="ignore", invalid="ignore"):
-            mu1, mu2, target = self._powers(y, raw)
-            gradient = mu2 - np.where(target, y * mu1, 0.0)
-            return np.where(np.isnan(gradient), np.copysign(np.inf, raw), gradient)
-
-    def _powers(self, y, raw):
-        """``mu ** (1 - p)``, ``mu ** (2 - p)``, and where ``y`` weighs on them."""
-        p = self.power
-        return np.exp((1 - p) * raw), np.exp((2 - p) * raw), y != 0
-
     def kernel_spec(self):
         special = self._same_as()
         if special is not None:
             return special.kernel_spec()
-        return "tweedie", (float(self.power),)
+        return super().kernel_spec()
 
     def metric(self, y_true, y_pred, *, sample_weight=None):
         return float(

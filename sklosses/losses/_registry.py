@@ -18,27 +18,25 @@ from ._regression import (
     SquaredLoss,
 )
 
-# name -> (class, the loss parameter that takes the estimator's ``epsilon``).
-# scikit-learn's names come first, then the aliases sklosses adds.
-_REGISTRY = {
-    "hinge": (HingeLoss, None),
-    "log_loss": (LogLoss, None),
-    "modified_huber": (ModifiedHuberLoss, None),
-    "squared_hinge": (SquaredHingeLoss, None),
-    "perceptron": (PerceptronLoss, None),
-    "squared_error": (SquaredLoss, None),
-    "huber": (HuberLoss, "delta"),
-    "epsilon_insensitive": (EpsilonInsensitiveLoss, "epsilon"),
-    "squared_epsilon_insensitive": (SquaredEpsilonInsensitiveLoss, "epsilon"),
-    "log": (LogLoss, None),
-    "squared": (SquaredLoss, None),
-    "absolute": (AbsoluteLoss, None),
-    "absolute_error": (AbsoluteLoss, None),
-    "quantile": (QuantileLoss, None),
-    "poisson": (PoissonLoss, None),
-    "gamma": (GammaLoss, None),
-    "tweedie": (TweedieLoss, None),
-}
+# The built-in losses: each class gives the names ``loss=`` accepts for it
+# (``names``) and the parameter the estimators' ``epsilon`` sets
+# (``epsilon_parameter``). Their order is that of the names sklosses adds.
+BUILT_IN_LOSSES = (
+    HingeLoss,
+    LogLoss,
+    ModifiedHuberLoss,
+    SquaredHingeLoss,
+    PerceptronLoss,
+    SquaredLoss,
+    AbsoluteLoss,
+    HuberLoss,
+    EpsilonInsensitiveLoss,
+    SquaredEpsilonInsensitiveLoss,
+    QuantileLoss,
+    PoissonLoss,
+    GammaLoss,
+    TweedieLoss,
+)
 
 
 def loss_names(task=None):
@@ -75,7 +73,7 @@ def loss_names(task=None):
         if task is None
         or cls.task == task
         # As SGDClassifier refuses a link other than the identity.
-        or (task == "classification" and cls.link == "identity")
+        or (task == "classification" and cls.link.is_identity)
     ]
 
 
@@ -86,6 +84,21 @@ SCIKIT_LEARN_NAMES = (
 )  # fmt: skip
 # scikit-learn's default ``epsilon``.
 DEFAULT_EPSILON = 0.1
+
+
+def _registry(losses):
+    """name -> (class, the loss parameter that takes the estimator's
+    ``epsilon``): scikit-learn's names first, in its order, then the names
+    sklosses adds, in the order of ``losses``."""
+    entries = {
+        name: (cls, cls.epsilon_parameter) for cls in losses for name in cls.names
+    }
+    first = [name for name in SCIKIT_LEARN_NAMES if name in entries]
+    rest = [name for name in entries if name not in SCIKIT_LEARN_NAMES]
+    return {name: entries[name] for name in first + rest}
+
+
+_REGISTRY = _registry(BUILT_IN_LOSSES)
 
 
 def scikit_learn_loss_functions(task):
