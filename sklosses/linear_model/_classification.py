@@ -5,7 +5,7 @@ import functools
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -17,7 +17,7 @@ from ._base import BaseSGD, ModelTask
 from ._callbacks import CallbackSupportMixin
 from ._docs import fill_doc
 from ._labels import check_labels
-from ._state import fit_transaction
+from ._state import training_method
 
 
 def _loss_is_probabilistic(estimator):
@@ -198,11 +198,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
 
     # -- fitting ----------------------------------------------------------------
 
-    @fit_transaction
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
+    @training_method
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the model by SGD over up to ``max_iter`` epochs.
+        """Fit the classifier by SGD over up to ``max_iter`` epochs.
 
         Parameters
         ----------
@@ -222,11 +220,9 @@ class SGDClassifier(CallbackSupportMixin, ClassifierMixin, BaseSGD):
             X, y, coef_init, intercept_init, sample_weight, classes_from_y=True
         )
 
-    @fit_transaction
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
+    @training_method
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of SGD over the given samples.
+        """Train the classifier for one epoch of SGD over the given samples.
 
         Parameters
         ----------

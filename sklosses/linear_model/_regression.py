@@ -1,7 +1,7 @@
 """SGDRegressor: scikit-learn's SGDRegressor with the loss as an object."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
 
@@ -10,7 +10,7 @@ from ..losses._registry import scikit_learn_loss_functions
 from ._base import BaseSGD, ModelTask
 from ._callbacks import CallbackSupportMixin
 from ._docs import fill_doc
-from ._state import fit_transaction
+from ._state import training_method
 
 
 @fill_doc
@@ -154,11 +154,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
     ):
         self._keep_params(locals())
 
-    @fit_transaction
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
+    @training_method
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the model by SGD over up to ``max_iter`` epochs.
+        """Fit the regressor by SGD over up to ``max_iter`` epochs.
 
         Parameters
         ----------
@@ -176,11 +174,9 @@ class SGDRegressor(CallbackSupportMixin, RegressorMixin, BaseSGD):
         """
         return self._fit(X, y, coef_init, intercept_init, sample_weight)
 
-    @fit_transaction
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
+    @training_method
     def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch of SGD over the given samples.
+        """Train the regressor for one epoch of SGD over the given samples.
 
         Parameters
         ----------

@@ -6,8 +6,10 @@ import functools
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ._docs import fill_doc
 from ._validation import initial_values
 
 # What averaging adds to a model: the iterates SGD updates (coef_ and
@@ -64,6 +66,16 @@ def fit_transaction(method):
             raise
 
     return call
+
+
+def training_method(method):
+    """``fit`` or ``partial_fit`` of an estimator: its docstring filled (see
+    ``_docs.py``), scikit-learn's parameter validation and callback context
+    around it (``_fit_context``), and inside that, all or nothing
+    (:func:`fit_transaction`)."""
+    return fit_transaction(
+        _fit_context(prefer_skip_nested_validation=True)(fill_doc(method))
+    )
 
 
 class ModelState:
