@@ -580,7 +580,7 @@ FIT = (
         loss = {"module": user_losses.TheLoss, "script": TheLoss}[where]()
         model = sklosses.SGDRegressor(loss=loss, max_iter=5, tol=None, random_state=0)
         model.fit(X, y)
-        stats = engine_loss(loss).kernels.sgd_epoch.stats
+        stats = engine_loss(loss).kernels.sgd_epochs.stats  # the entry point
         fits[where] = {
             "coef": model.coef_.tolist(),
             "loaded": sum(stats.cache_hits.values()),

@@ -131,10 +131,10 @@ def test_a_later_fit_compiles_nothing(regression):
     X, y = regression
     SGDRegressor(loss=ScaledSquaredLoss(), max_iter=2, tol=None).fit(X, y)
     kernels = engine_loss(ScaledSquaredLoss()).kernels
-    compiled = len(kernels.sgd_epoch.signatures)
+    compiled = len(kernels.sgd_epochs.signatures)
     SGDRegressor(loss=ScaledSquaredLoss(weight=2.0), max_iter=2, tol=None).fit(X, y)
     assert engine_loss(ScaledSquaredLoss(weight=3.0)).kernels is kernels
-    assert len(kernels.sgd_epoch.signatures) == compiled
+    assert len(kernels.sgd_epochs.signatures) == compiled
 
 
 def test_parameters_reach_the_compiled_functions_in_signature_order(regression):
