@@ -188,10 +188,10 @@ def check_name(check):
             return check.__name__
 
 
-def _generated(mark):
-    """The ``(estimator, check)`` pairs of a ``parametrize_with_checks`` mark,
-    whether plain or wrapped in ``pytest.param`` (an expected failure)."""
-    _, argvalues = mark.args
+def _pairs(argvalues):
+    """The ``(estimator, check)`` pairs of a ``parametrize_with_checks``
+    mark's parameters, whether plain or wrapped in ``pytest.param`` (an
+    expected failure)."""
     return [tuple(getattr(value, "values", value)) for value in argvalues]
 
 
@@ -201,21 +201,28 @@ def parametrize_with_loss_dependent_checks(estimators, expected_failed_checks):
     The same parameters, ids and expected failures, filtered. Should
     scikit-learn's mark ever take another form, every check runs.
     """
-    mark = parametrize_with_checks(
-        estimators, expected_failed_checks=expected_failed_checks
-    )
+
+    def every_check():
+        return parametrize_with_checks(
+            estimators, expected_failed_checks=expected_failed_checks
+        )
+
+    mark = every_check()
     try:
         argnames, argvalues = mark.args
+        # scikit-learn 1.8 passes a generator: it is read once, here.
+        argvalues = list(argvalues)
         kept = [
             value
-            for value, (_, check) in zip(argvalues, _generated(mark), strict=True)
+            for value, (_, check) in zip(argvalues, _pairs(argvalues), strict=True)
             if check_name(check) not in LOSS_INDEPENDENT_CHECKS
         ]
     except Exception:
-        return mark
+        return every_check()
     return pytest.mark.parametrize(argnames, kept, **mark.kwargs)
 
 
 def check_names(mark):
     """The names of the checks a ``parametrize_with_checks`` mark runs."""
-    return {check_name(check) for _, check in _generated(mark)}
+    _, argvalues = mark.args
+    return {check_name(check) for _, check in _pairs(argvalues)}

@@ -40,6 +40,3 @@ def test_only_the_loss_independent_checks_are_left_out(module):
     every = check_names(parametrize_with_checks(module.LOSS_DEPENDENT_CHECKS_ONLY))
     run = check_names(_parametrization(module.test_scikit_learn_loss_dependent_checks))
     assert run == every - set(LOSS_INDEPENDENT_CHECKS)
-    assert check_names(
-        _parametrization(module.test_scikit_learn_estimator_checks)
-    ) == check_names(parametrize_with_checks(module.ALL_CHECKS))
