@@ -1,6 +1,12 @@
-"""scikit-learn's estimator checks for SGDClassifier with every classification loss."""
+"""scikit-learn's estimator checks for SGDClassifier with every classification loss.
+
+Every check on the configurations that between them take each path a loss
+or a parameter selects; on the other losses and configurations, the checks
+whose outcome depends on the loss (the rule is in ``_estimator_checks.py``).
+"""
 
 import pytest
+from _estimator_checks import parametrize_with_loss_dependent_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklosses import SGDClassifier
@@ -27,21 +33,32 @@ EXPECTED_FAILURES = {
 CLASSIFICATION_LOSSES = sorted(
     set(loss_names("classification")) - set(loss_names("regression"))
 )
-# Each loss once, by one of its names ("log" is "log_loss"), and a loss
-# passed as an object once: the checks' cloning and parameter handling then
-# see a nested estimator.
+# Every check: the default (hinge, one-vs-rest, no predict_proba); the log
+# loss by its name (softmax probabilities) and as an object (cloning and
+# parameter handling then see a nested estimator); averaging over two
+# threads, the only configuration that trains classes in parallel; and
+# learning_rate="auto" on the hinge loss, whose decreasing steps count the
+# non-zeros of sparse rows.
+ALL_CHECKS = [
+    SGDClassifier(),
+    SGDClassifier(loss="log_loss"),
+    SGDClassifier(loss=LogLoss()),
+    SGDClassifier(loss="hinge", average=True, n_jobs=2),
+    SGDClassifier(loss="hinge", learning_rate="auto"),
+]
+# The loss-dependent checks: each other loss once, by one of its names ("log"
+# is "log_loss"), the log loss one-vs-rest (normalized probabilities) and
+# multinomial by name, and learning_rate="auto" on the smooth log loss.
 LOSS_NAMES = {repr(get_loss(name)): name for name in CLASSIFICATION_LOSSES}
-ESTIMATORS = (
-    [SGDClassifier(loss=name) for name in LOSS_NAMES.values()]
-    + [SGDClassifier(loss=LogLoss())]
-    + [
-        SGDClassifier(loss="log_loss", multi_class="ovr"),
-        SGDClassifier(loss="log_loss", multi_class="multinomial"),
-        SGDClassifier(loss="hinge", average=True, n_jobs=2),
-        SGDClassifier(loss="log_loss", learning_rate="auto"),
-        SGDClassifier(loss="hinge", learning_rate="auto"),
-    ]
-)
+LOSS_DEPENDENT_CHECKS_ONLY = [
+    SGDClassifier(loss=name)
+    for name in LOSS_NAMES.values()
+    if name not in ("hinge", "log_loss")
+] + [
+    SGDClassifier(loss="log_loss", multi_class="ovr"),
+    SGDClassifier(loss="log_loss", multi_class="multinomial"),
+    SGDClassifier(loss="log_loss", learning_rate="auto"),
+]
 
 
 # The modified Huber loss's probabilities (clip(f, -1, 1) + 1) / 2 saturate
@@ -79,6 +96,13 @@ def expected_failures(estimator):
     return EXPECTED_FAILURES
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+@parametrize_with_checks(ALL_CHECKS, expected_failed_checks=expected_failures)
 def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_loss_dependent_checks(
+    LOSS_DEPENDENT_CHECKS_ONLY, expected_failed_checks=expected_failures
+)
+def test_scikit_learn_loss_dependent_checks(estimator, check):
     check(estimator)
