@@ -465,20 +465,23 @@ def _fit_until_interrupted():
 
 def test_ctrl_c_stops_a_fit_on_threads_and_leaves_the_model():
     code = (
+        # A child that hangs prints where each of its threads is first.
+        f"import faulthandler; faulthandler.dump_traceback_later({HANG - 20}); "
         f"import sys; sys.path.insert(0, {TESTS!r}); import test_local_sgd as tests; "
         f"print(*tests._fit_until_interrupted(), flush=True)"
     )
     with subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-    ) as child:
+        [sys.executable, "-c", code], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    ) as child:  # fmt: skip
         try:
             assert select.select([child.stdout], [], [], HANG)[0], "no fit started"
             assert child.stdout.readline() == "fitting\n"
             child.send_signal(signal.SIGINT)
-            out, _ = child.communicate(timeout=HANG)
+            out, err = child.communicate(timeout=HANG)
         finally:
             child.kill()
-    assert out.split() == ["True", "True"]
+    assert out.split() == ["True", "True"], err
 
 
 def _wait(flags, n_threads, barrier, seconds=60):

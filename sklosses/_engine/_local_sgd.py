@@ -252,18 +252,22 @@ class Partitions:
             return u
 
         with _helper_pool(self.threads - 1) as (pool, helpers):
+            completed = False
             try:
                 for k in range(1, self.threads):
                     helpers.append(pool.submit(thread, k))
                 l1_u = thread(0)
+                completed = True
             except _Aborted:
                 pass  # a helper failed: its error is raised below
-            except BaseException:
-                # A helper that could not start (no thread to be had) would
-                # leave those that did waiting for it at their barrier.
-                _threads.abort(flags, self.threads)
-                raise
             finally:
+                # Whatever stopped this thread before its last barrier (a
+                # helper that could not start, an error, a Ctrl-C arriving
+                # anywhere, even before thread 0's own handler ran), the
+                # helpers waiting for it are released before they are
+                # waited for.
+                if not completed:
+                    _threads.abort(flags, self.threads)
                 wait(helpers)
         for helper in helpers:
             if not isinstance(helper.exception(), _Aborted | None):
