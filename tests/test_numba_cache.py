@@ -719,6 +719,66 @@ def test_fresh_processes_of_a_read_only_install_compile_once_then_load(
     assert [p for p in root.rglob("*.nb*") if user_cache not in p.parents] == []
 
 
+HELPERS_FIRST = textwrap.dedent(
+    """
+    import json, sys, warnings
+    import numpy as np
+    from sklosses import SGDRegressor
+    from sklosses._engine import _losses, _sgd
+
+    if sys.argv[1] == "helpers":
+        # Called from Python, with the signatures the loop calls them with.
+        _losses.implicit_derivative(_losses.POISSON, np.ones(1), 1.0, 0.1, 0.5, 0.2)
+        _sgd._fold_scale(np.ones((1, 6)), 1.0, np.ones((1, 6)), 0.0, 1.0, True)
+        sys.exit()
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    y = rng.poisson(np.exp(X @ rng.normal(size=6) * 0.3)).astype(float)
+    fits = {}
+    for loss, average in (("poisson", False), ("squared_error", True)):
+        model = SGDRegressor(
+            loss=loss, average=average, max_iter=2, tol=None, random_state=0
+        ).fit(X, y)
+        fits[loss] = [float(c).hex() for c in (*model.coef_, *model.intercept_)]
+    loaded = lambda f: sum(f.stats.cache_hits.values())
+    fits["loaded"] = [loaded(_losses.implicit_derivative), loaded(_sgd._fold_scale)]
+    print(json.dumps(fits))
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_fit_is_the_same_whether_its_helpers_were_compiled_first(tmp_path):
+    # numba compiles a function called from another with the caller's
+    # fastmath flags, unless it sets its own, and caches it without them in
+    # its key: a helper of the loop compiled first from Python (a test
+    # calling it) gave every later loop compiled with that cache other
+    # steps, in the last bits, than a loop compiled with a fresh cache.
+    script = tmp_path / "helpers_first.py"
+    script.write_text(HELPERS_FIRST)
+
+    def start(what, cache):
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / cache))
+        return subprocess.Popen(
+            [sys.executable, str(script), what], env=env, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def result(process):
+        stdout, stderr = process.communicate()
+        assert process.returncode == 0, stderr
+        return json.loads(stdout) if stdout else None
+
+    fresh = start("fit", "fresh")
+    result(start("helpers", "helpers first"))
+    after_helpers = result(start("fit", "helpers first"))
+    fresh = result(fresh)
+    assert fresh.pop("loaded") == [0, 0]
+    assert after_helpers.pop("loaded") == [1, 1]  # the helpers' entries served
+    assert after_helpers == fresh
+
+
 ENVIRONMENTS = textwrap.dedent(
     """
     import itertools, json, sys

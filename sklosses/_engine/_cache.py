@@ -11,7 +11,9 @@ engine needs five things more, which the functions here add:
    ``NUMBA_BOUNDSCHECK=1`` was loaded unchecked in the next process, and the
    reverse. Entries here are also keyed on the engine's source, the
    function's code with its constants and defaults, the compile options and
-   those settings.
+   those settings. The fastmath flags and error model, which numba would
+   take from whichever caller compiled a function first and leave out of the
+   key, are each function's own (``own_flags``).
 2. **Recovery.** With a truncated or garbled cache file, numba raises on
    every later call, and it would hand garbled machine code to LLVM. Data
    files here carry a checksum; an entry that fails to load or holds another
@@ -112,12 +114,28 @@ def _settings():
 
 
 def cached_njit(**options):
-    """``numba.njit(cache=True, **options)`` with the cache of this module."""
+    """``numba.njit(cache=True, **options)`` with the cache of this module,
+    and the flags of :func:`own_flags`."""
 
     def decorate(function):
-        return cache_in(nb.njit(**options)(function))
+        return cache_in(nb.njit(**own_flags(options))(function))
 
     return decorate
+
+
+def own_flags(options):
+    """``options`` with the flags numba would take from a caller set.
+
+    A function that leaves ``fastmath`` or ``error_model`` unset is compiled
+    with its caller's (numba's ``CPUTargetOptions.finalize``): with the
+    loop's fastmath flags when the loop is what first calls it, with none
+    when Python does. numba keys neither the function's overloads nor its
+    cache entries on them, so the first compilation served every later
+    caller, in this process and in every process that loads the entry: the
+    loop's steps depended on what had compiled its helpers first. Set, they
+    are the function's own, and they key its entries (``EngineCache``).
+    """
+    return {"fastmath": False, "error_model": "python", **options}
 
 
 def cache_in(dispatcher, directory=None):

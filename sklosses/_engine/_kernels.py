@@ -21,7 +21,7 @@ import numpy as np
 from numba.core import types as nbtypes
 
 from . import _epochs, _losses, _sgd
-from ._cache import cache_in, user_cache_directory
+from ._cache import cache_in, own_flags, user_cache_directory
 
 # What a user's function must compile for: y and raw as float64, the
 # parameters as a float64 array.
@@ -142,9 +142,11 @@ def _compile_user_kernels(value, derivative, directory):
     def loss_value_and_derivative(kind, params, y, raw):
         return value(y, raw, params), derivative(y, raw, params)
 
-    loss_value = nb.njit(nogil=True)(_renamed(loss_value, directory))
-    loss_derivative = nb.njit(nogil=True)(_renamed(loss_derivative, directory))
-    loss_value_and_derivative = nb.njit(nogil=True, inline="always")(
+    loss_value = nb.njit(**_options({}, nogil=True))(_renamed(loss_value, directory))
+    loss_derivative = nb.njit(**_options({}, nogil=True))(
+        _renamed(loss_derivative, directory)
+    )
+    loss_value_and_derivative = nb.njit(**_options({}, nogil=True, inline="always"))(
         _renamed(loss_value_and_derivative, directory)
     )
 
@@ -231,8 +233,10 @@ def _renamed(function, directory, **replacements):
 
 def _options(targetoptions, **options):
     """Options for ``numba.njit``: njit implies nopython (and warns when told
-    again), and the cache is set by ``_cached``."""
-    options = {**targetoptions, **options}
+    again), and the cache is set by ``_cached``. The flags numba would take
+    from a caller are set (``own_flags``): a user's function compiled for
+    float32 targets by the loop, or by ``loss_values``, is the same code."""
+    options = own_flags({**targetoptions, **options})
     return {k: v for k, v in options.items() if k not in ("cache", "nopython")}
 
 

@@ -15,6 +15,13 @@ import numpy as np
 
 from ._cache import cached_njit
 
+# The SGD loop's floating-point flags (``_sgd.py``), which the functions it
+# calls are compiled with too. Reassociation lets LLVM vectorize the row
+# sums (a sequential sum waits on each addition); contraction fuses
+# multiply-adds, which CSR epochs need most. Both change results by rounding
+# only, the same way from run to run.
+VECTORIZE = {"reassoc", "contract"}
+
 # The registry of the built-in kernels: one line per kind gives its number
 # (the order of registration), its name, the one a loss's kernel_spec gives,
 # and its flags. The loop asks a kind for its flags (has_log_link), never for
@@ -198,7 +205,7 @@ def _log_link_curvature(kind, params, y, raw):
     )
 
 
-@cached_njit(nogil=True)
+@cached_njit(nogil=True, fastmath=VECTORIZE)
 def implicit_derivative(kind, params, y, raw, derivative, reach):
     """The derivative at the point an implicit step reaches, for a log link.
 
@@ -255,7 +262,7 @@ def loss_derivative(kind, params, y, raw):
     return loss_value_and_derivative(kind, params, y, raw)[1]
 
 
-@cached_njit(nogil=True)
+@cached_njit(nogil=True, fastmath=VECTORIZE)
 def softmax_cross_entropy(raw, y, gradient):
     """Multinomial log loss of the logits ``raw`` for class index ``y``.
 

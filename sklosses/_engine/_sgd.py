@@ -29,6 +29,7 @@ from numba.extending import intrinsic
 
 from ._cache import cached_njit
 from ._losses import (
+    VECTORIZE,
     has_log_link,
     implicit_derivative,
     loss_value_and_derivative,
@@ -62,11 +63,6 @@ WSCALE_THRESHOLD = 1e-9
 # visits ahead hides most of that latency (more than 2 ahead does).
 PREFETCH_DISTANCE = 4
 CACHE_LINE_ITEMS = 8
-# The loop's floating-point flags. Reassociation lets LLVM vectorize the row
-# sums (a sequential sum waits on each addition); contraction fuses
-# multiply-adds, which CSR epochs need most. Both change results by rounding
-# only, the same way from run to run.
-VECTORIZE = {"reassoc", "contract"}
 
 
 @intrinsic
@@ -115,7 +111,7 @@ def _all_finite(values):
     return total == 0.0
 
 
-@cached_njit(nogil=True)
+@cached_njit(nogil=True, fastmath=VECTORIZE)
 def _fold_scale(v, wscale, avg, avg_a, avg_b, averaging):
     """Make the scale 1 and the average explicit: the same numbers, refreshed."""
     for k in range(v.shape[0]):
