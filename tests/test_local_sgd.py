@@ -466,7 +466,11 @@ def _fit_until_interrupted():
 def test_ctrl_c_stops_a_fit_on_threads_and_leaves_the_model():
     code = (
         # A child that hangs prints where each of its threads is first.
-        f"import faulthandler; faulthandler.dump_traceback_later({HANG - 20}); "
+        "import faulthandler; "
+        f"faulthandler.dump_traceback_later({HANG - 20}, exit=True); "
+        # A process started in the background of a script inherits SIGINT
+        # ignored, and Python then raises no KeyboardInterrupt for it.
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         f"import sys; sys.path.insert(0, {TESTS!r}); import test_local_sgd as tests; "
         f"print(*tests._fit_until_interrupted(), flush=True)"
     )
